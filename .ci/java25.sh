@@ -1,4 +1,5 @@
-# Sourced by .ci/run and ./rptun: points JAVA_HOME at a JDK 25 or newer, or fails with one line.
+# Source this file (`. .ci/java25.sh`): it points JAVA_HOME (and PATH) at a JDK 25 or newer, or prints
+# one line saying what it looked for and returns 1. Used by .ci/run and by people in their shell.
 # Looks at $JAVA_HOME, then /usr/lib/jvm/*, then the `java` on PATH.
 rptun_java_major() {
   "$1/bin/java" -XshowSettings:properties -version 2>&1 \
@@ -19,3 +20,4 @@ rptun_select_java25() {
   echo "error: no JDK 25 found (looked at \$JAVA_HOME='${JAVA_HOME:-}', /usr/lib/jvm/*, and java on PATH); install one, e.g. Temurin 25, and set JAVA_HOME" >&2
   return 1
 }
+rptun_select_java25
