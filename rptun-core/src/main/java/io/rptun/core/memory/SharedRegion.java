@@ -1,0 +1,168 @@
+package io.rptun.core.memory;
+
+import io.rptun.core.memory.AddressException.Reason;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * The local mapping of the shared memory, and the checked way from an untrusted address to its bytes.
+ *
+ * <p>Byte 0 of {@link #segment()} is physical address {@link #basePa()}; the region covers
+ * {@code [basePa, basePa + size)}. Device addresses go through the {@link AddressEnvironment} (NuttX
+ * {@code get_addrenv} / {@code struct rptun_addrenv_s}) to a physical address first.
+ *
+ * <p>Every address read from shared memory is untrusted: each method here checks that the whole range
+ * lies inside the region, with no arithmetic that can overflow, and throws {@link AddressException}
+ * ({@link Reason#OUTSIDE_REGION}, {@link Reason#NEGATIVE_LENGTH}, or a translation reason) rather than
+ * an {@link IndexOutOfBoundsException}. An empty range may sit at the very end of the region.
+ *
+ * <p>Immutable and thread-safe (the bytes of the segment are, of course, shared and mutable).
+ */
+public final class SharedRegion {
+    private final MemorySegment segment;
+    private final long basePa;
+    private final long size;
+    private final AddressEnvironment environment;
+
+    private SharedRegion(MemorySegment segment, long basePa, AddressEnvironment environment) {
+        this.segment = segment;
+        this.basePa = basePa;
+        this.size = segment.byteSize();
+        this.environment = environment;
+    }
+
+    /**
+     * Describes a mapping of the shared memory.
+     *
+     * @param mapping the local mapping; its byte 0 is physical address {@code basePa}
+     * @param basePa  the physical address of the mapping's first byte
+     * @param env     the address environment used for device addresses
+     * @throws IllegalArgumentException if {@code basePa} is negative or {@code basePa + size} exceeds
+     *                                  {@code 2^63 - 1}
+     */
+    public static SharedRegion of(MemorySegment mapping, long basePa, AddressEnvironment env) {
+        Objects.requireNonNull(mapping, "mapping");
+        Objects.requireNonNull(env, "env");
+        if (basePa < 0) {
+            throw new IllegalArgumentException("basePa=" + basePa);
+        }
+        if (mapping.byteSize() > Long.MAX_VALUE - basePa) {
+            throw new IllegalArgumentException("basePa=0x" + Long.toHexString(basePa) + " size=0x"
+                    + Long.toHexString(mapping.byteSize()) + " runs past 0x7fffffffffffffff");
+        }
+        return new SharedRegion(mapping, basePa, env);
+    }
+
+    /**
+     * The offset in {@link #segment()} of physical address {@code pa}, after checking that
+     * {@code [pa, pa + length)} lies wholly inside the region.
+     *
+     * @throws AddressException {@link Reason#NEGATIVE_LENGTH} or {@link Reason#OUTSIDE_REGION}
+     */
+    public long offsetOfPa(long pa, long length) {
+        checkLength(pa, length, "pa");
+        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
+            throw outside(pa, length, "pa range");
+        }
+        return pa - basePa;
+    }
+
+    /**
+     * The offset in {@link #segment()} of device address {@code da}: translated to a physical address
+     * through the environment (range form, so the whole range must translate the same way), then
+     * checked as by {@link #offsetOfPa(long, long)}.
+     *
+     * @throws AddressException {@link Reason#NEGATIVE_LENGTH}, a translation reason of
+     *                          {@link AddressEnvironment#daToPa(long, long)}, or {@link Reason#OUTSIDE_REGION}
+     */
+    public long offsetOfDa(long da, long length) {
+        checkLength(da, length, "da");
+        long pa = environment.daToPa(da, length);
+        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
+            throw outside(da, length, "da range (translated to pa 0x" + Long.toHexString(pa) + ")");
+        }
+        return pa - basePa;
+    }
+
+    /**
+     * The physical address of the byte at {@code offset}.
+     *
+     * @throws AddressException {@link Reason#OUTSIDE_REGION} unless {@code 0 <= offset < size()}
+     */
+    public long paOfOffset(long offset) {
+        if (offset < 0 || offset >= size) {
+            throw new AddressException(Reason.OUTSIDE_REGION, offset, 1,
+                    "offset 0x" + Long.toHexString(offset) + " is not in [0, 0x" + Long.toHexString(size) + ")");
+        }
+        return basePa + offset;
+    }
+
+    /**
+     * The device address of the byte at {@code offset}: its physical address translated through the
+     * environment.
+     *
+     * @throws AddressException {@link Reason#OUTSIDE_REGION} unless {@code 0 <= offset < size()}
+     */
+    public long daOfOffset(long offset) {
+        return environment.paToDa(paOfOffset(offset));
+    }
+
+    /**
+     * The bytes {@code [da, da + length)}, checked as by {@link #offsetOfDa(long, long)}; the slice
+     * aliases the mapping.
+     *
+     * @throws AddressException as {@link #offsetOfDa(long, long)}
+     */
+    public MemorySegment sliceDa(long da, long length) {
+        return segment.asSlice(offsetOfDa(da, length), length);
+    }
+
+    /**
+     * The bytes {@code [pa, pa + length)}, checked as by {@link #offsetOfPa(long, long)}; the slice
+     * aliases the mapping.
+     *
+     * @throws AddressException as {@link #offsetOfPa(long, long)}
+     */
+    public MemorySegment slicePa(long pa, long length) {
+        return segment.asSlice(offsetOfPa(pa, length), length);
+    }
+
+    /** The size of the region in bytes. */
+    public long size() {
+        return size;
+    }
+
+    /** The local mapping; byte 0 is physical address {@link #basePa()}. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** The address environment used for device addresses. */
+    public AddressEnvironment environment() {
+        return environment;
+    }
+
+    /** The physical address of the mapping's first byte. */
+    public long basePa() {
+        return basePa;
+    }
+
+    private static void checkLength(long address, long length, String space) {
+        if (length < 0) {
+            throw new AddressException(Reason.NEGATIVE_LENGTH, address, length,
+                    space + " range length 0x" + Long.toHexString(length) + " is negative");
+        }
+    }
+
+    private AddressException outside(long address, long length, String what) {
+        return new AddressException(Reason.OUTSIDE_REGION, address, length,
+                what + " does not lie inside the shared region [pa 0x" + Long.toHexString(basePa)
+                        + ", pa 0x" + Long.toHexString(basePa + size) + ")");
+    }
+
+    @Override
+    public String toString() {
+        return "SharedRegion[pa 0x" + Long.toHexString(basePa) + "..0x" + Long.toHexString(basePa + size)
+                + ", size 0x" + Long.toHexString(size) + ", " + environment + "]";
+    }
+}
