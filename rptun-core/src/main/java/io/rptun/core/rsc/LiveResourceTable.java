@@ -14,10 +14,39 @@ import java.lang.foreign.MemorySegment;
 public final class LiveResourceTable {
     private final MemorySegment memory;
     private final ParsedResourceTable parsed;
+    private final long[] vdevOffsets;
+    private final long[][] vringOffsets;
 
     LiveResourceTable(MemorySegment memory, ParsedResourceTable parsed) {
         this.memory = memory;
         this.parsed = parsed;
+        int vdevs = parsed.table().vdevs().size();
+        this.vdevOffsets = new long[vdevs];
+        this.vringOffsets = new long[vdevs][];
+        for (int i = 0; i < vdevs; i++) {
+            vdevOffsets[i] = parsed.vdevOffset(i);
+            int vrings = parsed.table().vdevs().get(i).vrings().size();
+            vringOffsets[i] = new long[vrings];
+            for (int v = 0; v < vrings; v++) {
+                vringOffsets[i][v] = FwRscVdevLayout.vringOffset(vdevOffsets[i], v);
+            }
+        }
+    }
+
+    private long vdevAt(int vdev) {
+        if (vdev < 0 || vdev >= vdevOffsets.length) {
+            throw new IndexOutOfBoundsException("vdev=" + vdev + ", vdevs=" + vdevOffsets.length);
+        }
+        return vdevOffsets[vdev];
+    }
+
+    private long vringAt(int vdev, int vring) {
+        vdevAt(vdev);
+        long[] vrings = vringOffsets[vdev];
+        if (vring < 0 || vring >= vrings.length) {
+            throw new IndexOutOfBoundsException("vring=" + vring + ", vrings=" + vrings.length);
+        }
+        return vrings[vring];
     }
 
     public ParsedResourceTable parsed() {
@@ -29,57 +58,57 @@ public final class LiveResourceTable {
      * (NEEDS_RESET). Read with acquire, so what the writer did before the new status is visible.
      */
     public int status(int vdev) {
-        return FwRscVdevLayout.statusAcquire(memory, parsed.vdevOffset(vdev));
+        return FwRscVdevLayout.statusAcquire(memory, vdevAt(vdev));
     }
 
     /** Writes the status with release: rings, gfeatures and written-back addresses must be visible before it. */
     public void setStatus(int vdev, int status) {
-        FwRscVdevLayout.statusRelease(memory, parsed.vdevOffset(vdev), status & 0xFF);
+        FwRscVdevLayout.statusRelease(memory, vdevAt(vdev), status & 0xFF);
     }
 
     /** Features the driver accepted. Writer: driver, before it kicks; reader: device. */
     public int gfeatures(int vdev) {
-        return FwRscVdevLayout.gfeaturesAcquire(memory, parsed.vdevOffset(vdev));
+        return FwRscVdevLayout.gfeaturesAcquire(memory, vdevAt(vdev));
     }
 
     /** Writes gfeatures with release. */
     public void setGfeatures(int vdev, int features) {
-        FwRscVdevLayout.gfeaturesRelease(memory, parsed.vdevOffset(vdev), features);
+        FwRscVdevLayout.gfeaturesRelease(memory, vdevAt(vdev), features);
     }
 
     /** Features the device offers (fixed once the table is built). */
     public int dfeatures(int vdev) {
-        return SharedAccess.getIntAcquire(memory, parsed.vdevOffset(vdev) + FwRscVdevLayout.DFEATURES_OFFSET);
+        return SharedAccess.getIntAcquire(memory, vdevAt(vdev) + FwRscVdevLayout.DFEATURES_OFFSET);
     }
 
     /** The vdev's notify id (written back by the host when it was ANY). */
     public int vdevNotifyId(int vdev) {
-        return FwRscVdevLayout.notifyIdAcquire(memory, parsed.vdevOffset(vdev));
+        return FwRscVdevLayout.notifyIdAcquire(memory, vdevAt(vdev));
     }
 
     /** Writes the vdev's notify id back with release. */
     public void setVdevNotifyId(int vdev, int notifyId) {
-        FwRscVdevLayout.notifyIdRelease(memory, parsed.vdevOffset(vdev), notifyId);
+        FwRscVdevLayout.notifyIdRelease(memory, vdevAt(vdev), notifyId);
     }
 
     /** A vring's da (u32) as written now. Untrusted when the peer may write it: translate and check. */
     public long vringDa(int vdev, int vring) {
-        return Integer.toUnsignedLong(FwRscVdevVringLayout.daAcquire(memory, parsed.vringOffset(vdev, vring)));
+        return Integer.toUnsignedLong(FwRscVdevVringLayout.daAcquire(memory, vringAt(vdev, vring)));
     }
 
     /** Writes a vring's da back with release: the zeroed vring must be visible before its address. */
     public void setVringDa(int vdev, int vring, long da) {
-        FwRscVdevVringLayout.daRelease(memory, parsed.vringOffset(vdev, vring), (int) Checks.u32("da", da));
+        FwRscVdevVringLayout.daRelease(memory, vringAt(vdev, vring), (int) Checks.u32("da", da));
     }
 
     /** A vring's notify id as written now. */
     public int vringNotifyId(int vdev, int vring) {
-        return FwRscVdevVringLayout.notifyIdAcquire(memory, parsed.vringOffset(vdev, vring));
+        return FwRscVdevVringLayout.notifyIdAcquire(memory, vringAt(vdev, vring));
     }
 
     /** Writes a vring's notify id back with release. */
     public void setVringNotifyId(int vdev, int vring, int notifyId) {
-        FwRscVdevVringLayout.notifyIdRelease(memory, parsed.vringOffset(vdev, vring), notifyId);
+        FwRscVdevVringLayout.notifyIdRelease(memory, vringAt(vdev, vring), notifyId);
     }
 
     /** NuttX mailbox {@code cmd_master} (reserved[0]). Writer: master; reader: slave. */

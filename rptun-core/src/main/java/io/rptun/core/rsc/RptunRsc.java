@@ -68,8 +68,9 @@ public record RptunRsc(
         if (vringNotifyIds.size() != 2) {
             throw new IllegalArgumentException("vringNotifyIds=" + vringNotifyIds + " (needs two)");
         }
-        VringResource probe = new VringResource(vring0Da, vringAlign, vringNum, 0, 0);
-        probe.withDa(vring1Da);
+        // The vring records check num, align and both das.
+        new VringResource(vring0Da, vringAlign, vringNum, 0, 0);
+        new VringResource(vring1Da, vringAlign, vringNum, 0, 0);
         Checks.u8("masterRole", masterRole);
     }
 
@@ -148,7 +149,7 @@ public record RptunRsc(
                 dfeatures, masterRole, config, new TraceResource(da, len, 0, name), carveout);
     }
 
-    /** The carveout entry of the current generation (named "rpmsg" here, like NuttX does not: name is free). */
+    /** The carveout entry of the current generation (ignored by the seed generation), keeping its name. */
     public RptunRsc withCarveout(long da, long pa, long len) {
         return withCarveout(CarveoutResource.of(carveout.name(), da, pa, len));
     }
@@ -183,6 +184,9 @@ public record RptunRsc(
     /**
      * Reads a standard table back: the parsed table must have exactly the entries and offsets of one
      * generation of {@code rptun_rsc_s}, with a 64-byte config space and two vrings of equal num and align.
+     * Run-time fields are not part of the builder's value and are not carried over: the vdev's status,
+     * gfeatures and {@code reserved[1]}, the config's reserved words and the header's mailbox words; read
+     * them from the parsed table or a {@link LiveResourceTable}.
      *
      * @throws ResourceTableException with reason {@code NOT_STANDARD} when it does not
      */

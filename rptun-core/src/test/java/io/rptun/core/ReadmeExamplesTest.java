@@ -1,0 +1,77 @@
+package io.rptun.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rptun.core.memory.AddressEnvironment;
+import io.rptun.core.memory.AddressException;
+import io.rptun.core.memory.AddressWindow;
+import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.rsc.CarveoutResource;
+import io.rptun.core.rsc.FwRscVdevLayout;
+import io.rptun.core.rsc.LiveResourceTable;
+import io.rptun.core.rsc.ParseMode;
+import io.rptun.core.rsc.ParsedResourceTable;
+import io.rptun.core.rsc.ResourceEntry;
+import io.rptun.core.rsc.ResourceTableParser;
+import io.rptun.core.rsc.RptunRsc;
+import io.rptun.core.rsc.RptunRscLayout.Generation;
+import io.rptun.core.rsc.VdevResource;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The README's code, run as written (give or take the printing), so the README stays true. */
+class ReadmeExamplesTest {
+
+    @Test
+    void theStandardTableExampleBuildsAndParsesBack() {
+        byte[] rsc = RptunRsc.defaults(Generation.CURRENT)
+                .withVrings(256, 0x1000)
+                .withBufferSizes(512, 512)
+                .withCpuNames("host", "remote")
+                .withCarveout(0x10000, 0x10000, 0x70000)
+                .toBytes();
+        assertThat(rsc).hasSize(264);
+
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment shm = arena.allocate(0x80000, 4096);
+            MemorySegment.copy(MemorySegment.ofArray(rsc), 0, shm, 0, rsc.length);
+
+            ParsedResourceTable parsed = ResourceTableParser.parse(shm.asSlice(0, 264), ParseMode.NUTTX);
+            List<String> seen = new ArrayList<>();
+            for (ResourceEntry entry : parsed.table().entries()) {
+                switch (entry) {
+                    case VdevResource vdev -> seen.add("vdev " + vdev.id() + " with " + vdev.vrings().size() + " vrings");
+                    case CarveoutResource c -> seen.add("carveout " + c.name() + " at da 0x" + Long.toHexString(c.da()));
+                    default -> { }
+                }
+            }
+            assertThat(seen).containsExactly("vdev 7 with 2 vrings", "carveout  at da 0x10000");
+
+            LiveResourceTable live = parsed.attach(shm);
+            live.setGfeatures(0, RptunRsc.F_NS);
+            live.setStatus(0, FwRscVdevLayout.STATUS_DRIVER_OK);
+            VdevResource reread = live.snapshot(ParseMode.NUTTX).table().vdevs().getFirst();
+            assertThat(reread.gfeatures()).isEqualTo(RptunRsc.F_NS);
+            assertThat(reread.status()).isEqualTo(FwRscVdevLayout.STATUS_DRIVER_OK);
+        }
+    }
+
+    @Test
+    void theAddressEnvironmentExampleTranslatesAndRefusesOutsideRanges() {
+        AddressEnvironment env = AddressEnvironment.of(new AddressWindow(0x8000_0000L, 0x1000_0000L, 0x10_0000));
+        long da = env.paToDa(0x8000_1000L);
+        assertThat(da).isEqualTo(0x1000_1000L);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment shm = arena.allocate(0x10_0000);
+            SharedRegion region = SharedRegion.of(shm, 0x8000_0000L, env);
+            MemorySegment buffer = region.sliceDa(da, 512);
+            assertThat(buffer.byteSize()).isEqualTo(512);
+            assertThat(buffer.address()).isEqualTo(shm.address() + 0x1000);
+            assertThatThrownBy(() -> region.sliceDa(0x1010_0000L - 256, 512)).isInstanceOf(AddressException.class);
+        }
+    }
+}
