@@ -1,7 +1,7 @@
 /**
- * Shared memory: little-endian wire layouts, ordered access to shared words, the address environment
- * ({@code get_addrenv} windows) and the plan that places the resource table, the vrings and the carveout
- * heap in one region.
+ * Shared memory: little-endian wire layouts, ordered access to shared words, and the address environment
+ * ({@code get_addrenv} windows) with the local mapping that checks every untrusted address. The plan that
+ * places the resource table, the vrings and the carveout heap lives in {@code io.rptun.core.layout}.
  *
  * <h2>Memory model</h2>
  * Every structure in the shared region is written by one side and read by the other, possibly at the

@@ -111,6 +111,28 @@ public final class LiveResourceTable {
         FwRscVdevVringLayout.notifyIdRelease(memory, vringAt(vdev, vring), notifyId);
     }
 
+    /** A carveout's da (u32) as written now. Untrusted when the peer may write it. */
+    public long carveoutDa(int carveout) {
+        return Integer.toUnsignedLong(SharedAccess.getIntAcquire(memory,
+                parsed.carveoutOffset(carveout) + FwRscCarveoutLayout.DA_OFFSET));
+    }
+
+    /** A carveout's pa (u32) as written now. Untrusted when the peer may write it. */
+    public long carveoutPa(int carveout) {
+        return Integer.toUnsignedLong(SharedAccess.getIntAcquire(memory,
+                parsed.carveoutOffset(carveout) + FwRscCarveoutLayout.PA_OFFSET));
+    }
+
+    /**
+     * Writes back where the host placed a carveout that asked for ANY: pa first, then da with release,
+     * so a reader that sees the new da also sees the new pa.
+     */
+    public void setCarveoutAddresses(int carveout, long da, long pa) {
+        long at = parsed.carveoutOffset(carveout);
+        SharedAccess.putIntRelease(memory, at + FwRscCarveoutLayout.PA_OFFSET, (int) Checks.u32("pa", pa));
+        SharedAccess.putIntRelease(memory, at + FwRscCarveoutLayout.DA_OFFSET, (int) Checks.u32("da", da));
+    }
+
     /** NuttX mailbox {@code cmd_master} (reserved[0]). Writer: master; reader: slave. */
     public NuttxCommand masterCommand() {
         return NuttxCommand.decode(SharedAccess.getIntAcquire(memory, ResourceTableLayout.RESERVED0_OFFSET));
