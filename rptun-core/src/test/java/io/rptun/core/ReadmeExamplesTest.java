@@ -3,6 +3,9 @@ package io.rptun.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.layout.MemoryPlan;
+import io.rptun.core.layout.PlanOptions;
+import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.AddressWindow;
@@ -17,6 +20,7 @@ import io.rptun.core.rsc.ResourceTableParser;
 import io.rptun.core.rsc.RptunRsc;
 import io.rptun.core.rsc.RptunRscLayout.Generation;
 import io.rptun.core.rsc.VdevResource;
+import io.rptun.core.rsc.VringResource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -58,6 +62,24 @@ class ReadmeExamplesTest {
             assertThat(reread.gfeatures()).isEqualTo(RptunRsc.F_NS);
             assertThat(reread.status()).isEqualTo(FwRscVdevLayout.STATUS_DRIVER_OK);
         }
+    }
+
+    @Test
+    void thePlannerExampleCarvesTheVringsFromTheCarveoutAndPrintsTheMap() {
+        byte[] rsc = RptunRsc.defaults(Generation.CURRENT)
+                .withVrings(256, 0x1000)
+                .withCarveout(0x10000, 0x10000, 0x70000)
+                .toBytes();
+        ParsedResourceTable parsed = ResourceTableParser.parse(MemorySegment.ofArray(rsc), ParseMode.NUTTX);
+
+        MemoryPlan plan = SharedMemoryPlanner.plan(parsed.table(), PlanOptions.of(0x80000));
+        String map = plan.describe();
+
+        assertThat(plan.resolvedTable().vdevs().getFirst().vrings())
+                .extracting(VringResource::da).containsExactly(0x10000L, 0x13000L);
+        assertThat(plan.heap(0).offset()).isEqualTo(0x16000);
+        assertThat(plan.heap(0).end()).isEqualTo(0x80000);
+        assertThat(map).contains("0x00010000  0x00013000", "vdev0 vring0", "vdev0 heap", "vdev0 RX buffers (256 x 512 bytes)");
     }
 
     @Test
