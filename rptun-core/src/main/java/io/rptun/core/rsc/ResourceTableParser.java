@@ -149,24 +149,7 @@ public final class ResourceTableParser {
     private static ResourceEntry readEntry(MemorySegment t, long at, ParseMode mode) {
         int type = FwRscHdrLayout.type(t, at);
         return switch (type) {
-            case FwRscHdrLayout.RSC_CARVEOUT -> {
-                int reserved = FwRscCarveoutLayout.reserved(t, at);
-                if (mode == ParseMode.OPENAMP) {
-                    requireZero(reserved, at + FwRscCarveoutLayout.RESERVED_OFFSET, "carveout reserved");
-                }
-                yield new CarveoutResource(u32(t, at + FwRscCarveoutLayout.DA_OFFSET),
-                        u32(t, at + FwRscCarveoutLayout.PA_OFFSET), u32(t, at + FwRscCarveoutLayout.LEN_OFFSET),
-                        FwRscCarveoutLayout.flags(t, at), reserved, name(t, at + FwRscCarveoutLayout.NAME_OFFSET));
-            }
-            case FwRscHdrLayout.RSC_DEVMEM -> {
-                int reserved = FwRscCarveoutLayout.reserved(t, at);
-                if (mode == ParseMode.OPENAMP) {
-                    requireZero(reserved, at + FwRscDevmemLayout.RESERVED_OFFSET, "devmem reserved");
-                }
-                yield new DevmemResource(u32(t, at + FwRscDevmemLayout.DA_OFFSET),
-                        u32(t, at + FwRscDevmemLayout.PA_OFFSET), u32(t, at + FwRscDevmemLayout.LEN_OFFSET),
-                        FwRscCarveoutLayout.flags(t, at), reserved, name(t, at + FwRscDevmemLayout.NAME_OFFSET));
-            }
+            case FwRscHdrLayout.RSC_CARVEOUT, FwRscHdrLayout.RSC_DEVMEM -> readMemory(t, at, type, mode);
             case FwRscHdrLayout.RSC_TRACE -> {
                 int reserved = t.get(LE_U32, at + FwRscTraceLayout.RESERVED_OFFSET);
                 if (mode == ParseMode.OPENAMP) {
@@ -181,6 +164,24 @@ public final class ResourceTableParser {
                 yield new VendorResource(type, RawBytes.copyOf(t, at + FwRscVendorLayout.DATA_OFFSET, (int) len));
             }
         };
+    }
+
+    /** Carveout and devmem entries share one layout ({@link FwRscCarveoutLayout}). */
+    private static ResourceEntry readMemory(MemorySegment t, long at, int type, ParseMode mode) {
+        boolean carveout = type == FwRscHdrLayout.RSC_CARVEOUT;
+        int reserved = FwRscCarveoutLayout.reserved(t, at);
+        if (mode == ParseMode.OPENAMP) {
+            requireZero(reserved, at + FwRscCarveoutLayout.RESERVED_OFFSET,
+                    carveout ? "carveout reserved" : "devmem reserved");
+        }
+        long da = u32(t, at + FwRscCarveoutLayout.DA_OFFSET);
+        long pa = u32(t, at + FwRscCarveoutLayout.PA_OFFSET);
+        long len = u32(t, at + FwRscCarveoutLayout.LEN_OFFSET);
+        int flags = FwRscCarveoutLayout.flags(t, at);
+        String name = name(t, at + FwRscCarveoutLayout.NAME_OFFSET);
+        return carveout
+                ? new CarveoutResource(da, pa, len, flags, reserved, name)
+                : new DevmemResource(da, pa, len, flags, reserved, name);
     }
 
     private static VdevResource readVdev(MemorySegment t, long at, ParseMode mode) {
