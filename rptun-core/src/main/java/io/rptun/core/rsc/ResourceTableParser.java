@@ -88,13 +88,14 @@ public final class ResourceTableParser {
                 throw new ResourceTableException(OFFSET_OUT_OF_BOUNDS, slot, "offset[" + i + "]=" + offset
                         + " is outside the entries area [" + entriesStart + ", " + size + ")");
             }
-            long entrySize = entrySize(table, offset, size);
+            Shape shape = shape(table, offset, size);
+            long entrySize = shape.size();
             if (entrySize > size - offset || entrySize > MAX_ENTRY_SIZE) {
                 throw new ResourceTableException(ENTRY_TRUNCATED, offset, "entry " + i + " needs " + entrySize
                         + " bytes at " + offset + ", table is " + size);
             }
             checkOverlap(occupied, offset, entrySize, i);
-            ResourceEntry entry = readEntry(table, offset, mode);
+            ResourceEntry entry = readEntry(table, offset, shape, mode);
             if (entry instanceof VendorResource vendor) {
                 callHook(hook, offset, vendor);
             }
@@ -105,20 +106,32 @@ public final class ResourceTableParser {
         return new ParsedResourceTable(new ResourceTable(reserved0, reserved1, entries), offsets, extent);
     }
 
-    /** The full size of the entry at {@code offset}, or an error for an unknown type; may exceed the table. */
-    private static long entrySize(MemorySegment table, long offset, long size) {
+    /**
+     * What decides an entry's size, read once: the parser never reads these fields again, so a peer that
+     * rewrites them while we parse cannot make us read past what was checked.
+     *
+     * @param type the entry type
+     * @param size the entry's full size; may exceed the table
+     * @param vrings a vdev's {@code num_of_vrings}
+     * @param dataLen a vdev's {@code config_len} or a vendor entry's {@code len}
+     */
+    private record Shape(int type, long size, int vrings, long dataLen) {
+    }
+
+    /** The shape of the entry at {@code offset}, or an error for an unknown type. */
+    private static Shape shape(MemorySegment table, long offset, long size) {
         int type = FwRscHdrLayout.type(table, offset);
         return switch (type) {
-            case FwRscHdrLayout.RSC_CARVEOUT -> FwRscCarveoutLayout.SIZE;
-            case FwRscHdrLayout.RSC_DEVMEM -> FwRscDevmemLayout.SIZE;
-            case FwRscHdrLayout.RSC_TRACE -> FwRscTraceLayout.SIZE;
+            case FwRscHdrLayout.RSC_CARVEOUT -> new Shape(type, FwRscCarveoutLayout.SIZE, 0, 0);
+            case FwRscHdrLayout.RSC_DEVMEM -> new Shape(type, FwRscDevmemLayout.SIZE, 0, 0);
+            case FwRscHdrLayout.RSC_TRACE -> new Shape(type, FwRscTraceLayout.SIZE, 0, 0);
             case FwRscHdrLayout.RSC_VDEV -> {
                 if (FwRscVdevLayout.SIZE > size - offset) {
-                    yield FwRscVdevLayout.SIZE;
+                    yield new Shape(type, FwRscVdevLayout.SIZE, 0, 0);
                 }
                 long configLen = WireLayouts.u32(table.get(LE_U32, offset + FwRscVdevLayout.CONFIG_LEN_OFFSET));
                 int vrings = WireLayouts.u8(table.get(LE_U8, offset + FwRscVdevLayout.NUM_OF_VRINGS_OFFSET));
-                yield FwRscVdevLayout.sizeOf(vrings, configLen);
+                yield new Shape(type, FwRscVdevLayout.sizeOf(vrings, configLen), vrings, configLen);
             }
             default -> {
                 if (!FwRscHdrLayout.isVendorType(type)) {
@@ -126,10 +139,10 @@ public final class ResourceTableParser {
                             "type=" + WireLayouts.u32(type) + " is not 0..3 nor a vendor type 128..512");
                 }
                 if (FwRscVendorLayout.SIZE > size - offset) {
-                    yield FwRscVendorLayout.SIZE;
+                    yield new Shape(type, FwRscVendorLayout.SIZE, 0, 0);
                 }
-                yield FwRscVendorLayout.SIZE
-                        + WireLayouts.u32(table.get(LE_U32, offset + FwRscVendorLayout.LEN_OFFSET));
+                long len = WireLayouts.u32(table.get(LE_U32, offset + FwRscVendorLayout.LEN_OFFSET));
+                yield new Shape(type, FwRscVendorLayout.SIZE + len, 0, len);
             }
         };
     }
@@ -146,8 +159,8 @@ public final class ResourceTableParser {
         occupied.put(offset, end);
     }
 
-    private static ResourceEntry readEntry(MemorySegment t, long at, ParseMode mode) {
-        int type = FwRscHdrLayout.type(t, at);
+    private static ResourceEntry readEntry(MemorySegment t, long at, Shape shape, ParseMode mode) {
+        int type = shape.type();
         return switch (type) {
             case FwRscHdrLayout.RSC_CARVEOUT, FwRscHdrLayout.RSC_DEVMEM -> readMemory(t, at, type, mode);
             case FwRscHdrLayout.RSC_TRACE -> {
@@ -158,11 +171,9 @@ public final class ResourceTableParser {
                 yield new TraceResource(u32(t, at + FwRscTraceLayout.DA_OFFSET),
                         u32(t, at + FwRscTraceLayout.LEN_OFFSET), reserved, name(t, at + FwRscTraceLayout.NAME_OFFSET));
             }
-            case FwRscHdrLayout.RSC_VDEV -> readVdev(t, at, mode);
-            default -> {
-                long len = u32(t, at + FwRscVendorLayout.LEN_OFFSET);
-                yield new VendorResource(type, RawBytes.copyOf(t, at + FwRscVendorLayout.DATA_OFFSET, (int) len));
-            }
+            case FwRscHdrLayout.RSC_VDEV -> readVdev(t, at, shape, mode);
+            default -> new VendorResource(type,
+                    RawBytes.copyOf(t, at + FwRscVendorLayout.DATA_OFFSET, (int) shape.dataLen()));
         };
     }
 
@@ -184,7 +195,7 @@ public final class ResourceTableParser {
                 : new DevmemResource(da, pa, len, flags, reserved, name);
     }
 
-    private static VdevResource readVdev(MemorySegment t, long at, ParseMode mode) {
+    private static VdevResource readVdev(MemorySegment t, long at, Shape shape, ParseMode mode) {
         int reserved0 = WireLayouts.u8(t.get(LE_U8, at + FwRscVdevLayout.RESERVED0_OFFSET));
         int reserved1 = WireLayouts.u8(t.get(LE_U8, at + FwRscVdevLayout.RESERVED1_OFFSET));
         if (mode == ParseMode.OPENAMP) {
@@ -194,7 +205,7 @@ public final class ResourceTableParser {
             throw new ResourceTableException(BAD_ROLE, at + FwRscVdevLayout.RESERVED0_OFFSET,
                     "vdev reserved[0] (master role)=" + reserved0 + ", expected 0 (driver) or 1 (device)");
         }
-        int count = WireLayouts.u8(t.get(LE_U8, at + FwRscVdevLayout.NUM_OF_VRINGS_OFFSET));
+        int count = shape.vrings();
         List<VringResource> vrings = new ArrayList<>(count);
         for (int v = 0; v < count; v++) {
             long vr = FwRscVdevLayout.vringOffset(at, v);
@@ -215,8 +226,7 @@ public final class ResourceTableParser {
             vrings.add(new VringResource(u32(t, vr + FwRscVdevVringLayout.DA_OFFSET), align, (int) num,
                     t.get(LE_U32, vr + FwRscVdevVringLayout.NOTIFYID_OFFSET), reserved));
         }
-        long configLen = u32(t, at + FwRscVdevLayout.CONFIG_LEN_OFFSET);
-        RawBytes config = RawBytes.copyOf(t, FwRscVdevLayout.configOffset(at, count), (int) configLen);
+        RawBytes config = RawBytes.copyOf(t, FwRscVdevLayout.configOffset(at, count), (int) shape.dataLen());
         return new VdevResource(
                 t.get(LE_U32, at + FwRscVdevLayout.ID_OFFSET),
                 t.get(LE_U32, at + FwRscVdevLayout.NOTIFYID_OFFSET),
@@ -248,16 +258,15 @@ public final class ResourceTableParser {
         return WireLayouts.u32(t.get(LE_U32, offset));
     }
 
-    /** A 32-byte C name: Latin-1 bytes up to the first NUL, which must exist. */
+    /** A 32-byte C name: Latin-1 bytes up to the first NUL, which must exist. Read once, then scanned. */
     private static String name(MemorySegment t, long offset) {
-        int size = FwRscCarveoutLayout.NAME_SIZE;
-        for (int n = 0; n < size; n++) {
-            if (t.get(LE_U8, offset + n) == 0) {
-                byte[] bytes = new byte[n];
-                MemorySegment.copy(t, LE_U8, offset, bytes, 0, n);
-                return new String(bytes, StandardCharsets.ISO_8859_1);
+        byte[] bytes = new byte[FwRscCarveoutLayout.NAME_SIZE];
+        MemorySegment.copy(t, LE_U8, offset, bytes, 0, bytes.length);
+        for (int n = 0; n < bytes.length; n++) {
+            if (bytes[n] == 0) {
+                return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
             }
         }
-        throw new ResourceTableException(NAME_NOT_TERMINATED, offset, "name[" + size + "] has no NUL");
+        throw new ResourceTableException(NAME_NOT_TERMINATED, offset, "name[" + bytes.length + "] has no NUL");
     }
 }
