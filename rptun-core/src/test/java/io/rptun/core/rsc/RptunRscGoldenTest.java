@@ -42,16 +42,9 @@ class RptunRscGoldenTest {
 
     /** The same parameters, seed generation (no carveout entry: the builder keeps its default one). */
     static RptunRsc seedBuilder() {
-        return RptunRsc.defaults(Generation.SEED)
-                .withVrings(8, 8)
-                .withVringDas(Rsc.ADDR_ANY, Rsc.ADDR_ANY)
-                .withNotifyIds(Rsc.NOTIFY_ID_ANY, Rsc.NOTIFY_ID_ANY, Rsc.NOTIFY_ID_ANY)
-                .withFeatures(0x0F)
-                .withMasterRole(FwRscVdevLayout.ROLE_DRIVER)
-                .withBufferSizes(0x600, 0x600)
-                .withBufferAddresses(0, 0)
-                .withCpuNames("host", "remote")
-                .withTrace(0x1000, 0x400, "trace");
+        return currentBuilder()
+                .withGeneration(Generation.SEED)
+                .withCarveout(RptunRsc.defaults(Generation.SEED).carveout());
     }
 
     /** Loads a {@code .hex} fixture next to this class: '#' lines are comments, whitespace is ignored. */
