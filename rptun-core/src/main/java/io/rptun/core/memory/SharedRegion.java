@@ -61,10 +61,7 @@ public final class SharedRegion {
      */
     public long offsetOfPa(long pa, long length) {
         checkLength(pa, length, "pa");
-        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
-            throw outside(pa, length, "pa range");
-        }
-        return pa - basePa;
+        return offsetOf(pa, length, pa, "pa range");
     }
 
     /**
@@ -78,10 +75,7 @@ public final class SharedRegion {
     public long offsetOfDa(long da, long length) {
         checkLength(da, length, "da");
         long pa = environment.daToPa(da, length);
-        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
-            throw outside(da, length, "da range (translated to pa 0x" + Long.toHexString(pa) + ")");
-        }
-        return pa - basePa;
+        return offsetOf(pa, length, da, "da range (translated to pa 0x" + Long.toHexString(pa) + ")");
     }
 
     /**
@@ -145,6 +139,14 @@ public final class SharedRegion {
     /** The physical address of the mapping's first byte. */
     public long basePa() {
         return basePa;
+    }
+
+    /** The offset of {@code [pa, pa + length)}, which must lie wholly inside; errors name {@code address}. */
+    private long offsetOf(long pa, long length, long address, String what) {
+        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
+            throw outside(address, length, what);
+        }
+        return pa - basePa;
     }
 
     private static void checkLength(long address, long length, String space) {
