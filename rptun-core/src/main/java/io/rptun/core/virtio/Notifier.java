@@ -1,0 +1,16 @@
+package io.rptun.core.virtio;
+
+/**
+ * How a queue tells the peer that it published something: a doorbell, a mailbox write, an IPI, a byte
+ * on a socket. Called by whichever thread published the batch, at most once per batch, and only when
+ * the peer asked for notifications. Must not block for long; must be safe to call from any thread.
+ */
+@FunctionalInterface
+public interface Notifier {
+    /** Never notifies: for peers that poll. */
+    Notifier NONE = () -> {
+    };
+
+    /** Rings the peer's doorbell. */
+    void kick();
+}

@@ -1,0 +1,513 @@
+package io.rptun.core.virtio;
+
+import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.virtio.VringException.Reason;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jctools.queues.MessagePassingQueue;
+import org.jctools.queues.varhandle.MpmcVarHandleArrayQueue;
+import org.jctools.queues.varhandle.MpscVarHandleArrayQueue;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A virtqueue that any number of threads may use at once: one side ({@link VirtqueueDriver} or
+ * {@link VirtqueueDevice}) of one vring, carrying single-descriptor buffers through pre-allocated
+ * {@link VringBuffer} handles.
+ *
+ * <p>A port either sends or receives ({@link Mode}):
+ * <ul>
+ *   <li>{@link Mode#SEND}: {@link #acquire()} a free buffer, fill it, {@link #submit} it; or
+ *       {@link #release} it unsent. Free buffers are the ones the peer has finished with: on the
+ *       driver, those reaped from the used ring; on the device, those the driver offered on the avail
+ *       ring (which the device fills and returns).</li>
+ *   <li>{@link Mode#RECEIVE}: {@link #receive} hands over the buffers the peer filled; {@link #submit}
+ *       gives each back to the peer when the user is done with it (the driver posts it again, the
+ *       device returns it on the used ring).</li>
+ * </ul>
+ *
+ * <h2>Lock-free combining</h2>
+ * Only one thread may touch the ring at a time, so {@link #submit} never does: it puts the handle on a
+ * JCTools {@link MpscVarHandleArrayQueue} and then tries to become the ring's owner through a work-in-progress
+ * counter (Reactor's drain loop). The owner moves <em>every</em> queued handle into the ring, publishes
+ * them with one index store, kicks once if the peer asked for kicks, and loops until every submitter
+ * that arrived meanwhile has been served; a submitter that finds an owner leaves at once, its handle
+ * already queued. Free handles wait in a JCTools {@link MpmcVarHandleArrayQueue}. No thread ever blocks or spins
+ * on another, and in steady state nothing allocates: the handles, the queues and the callbacks exist
+ * from the start.
+ *
+ * <h2>Memory model</h2>
+ * A handle's bytes are written by the thread holding it; the queue offer/poll pairs (release/acquire)
+ * and the owner's index store (release) make those writes visible to the next holder and to the peer.
+ * The WIP counter's atomic read-modify-writes order every submitter's offer before the owner's last
+ * look at the queue, so no submitted handle is ever stranded.
+ *
+ * <h2>Errors</h2>
+ * The first violation by the peer breaks the underlying queue ({@link VringException}); the thread that
+ * found it gets the exception, and every later call on the port throws it. Handles queued but not yet
+ * in the ring when that happens stay queued and are reported by {@link #unpublished()}.
+ */
+public final class VirtqueuePort {
+    /** What a port is for. */
+    public enum Mode {
+        /** Send buffers to the peer: acquire, fill, submit. */
+        SEND,
+        /** Receive buffers from the peer: receive, read, submit back. */
+        RECEIVE
+    }
+
+    /** Receives the buffers {@link #receive} hands over. */
+    @FunctionalInterface
+    public interface Receiver {
+        /**
+         * Called with each buffer the peer filled. The handle is the receiver's until it passes it to
+         * {@link VirtqueuePort#submit} (from this or any thread, now or later). Must not throw: a
+         * receiver that throws keeps the handle it was given.
+         */
+        void onBuffer(VringBuffer buffer);
+    }
+
+    private static final VarHandle WIP;
+
+    static {
+        try {
+            WIP = MethodHandles.lookup().findVarHandle(VirtqueuePort.class, "wip", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Mode mode;
+    private final SharedRegion region;
+    private final Notifier notifier;
+    private final @Nullable VirtqueueDriver<VringBuffer> driver;
+    private final @Nullable VirtqueueDevice device;
+    private final Virtqueue queue;
+    private final MpscVarHandleArrayQueue<VringBuffer> pending;
+    private final MpmcVarHandleArrayQueue<VringBuffer> free;
+    private final List<VringBuffer> handles = new ArrayList<>();
+    private final VringBuffer[] deviceHandles;
+    private final DescriptorChain chain;
+    private final MessagePassingQueue.Consumer<VringBuffer> toRing = this::toRing;
+    private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToPool = this::reapedToPool;
+    private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToReceiver = this::reapedToReceiver;
+    private @Nullable Receiver receiver;
+    @SuppressWarnings("unused") // accessed through WIP
+    private volatile int wip;
+    private long kicks;
+    private long publishes;
+    private long published;
+
+    private VirtqueuePort(Mode mode, Virtqueue queue, SharedRegion region, Notifier notifier) {
+        this.mode = Objects.requireNonNull(mode, "mode");
+        this.region = Objects.requireNonNull(region, "region");
+        this.notifier = Objects.requireNonNull(notifier, "notifier");
+        this.queue = queue;
+        int num = queue.num();
+        if (queue instanceof VirtqueueDevice d) {
+            this.device = d;
+            this.driver = null;
+            this.deviceHandles = new VringBuffer[num];
+        } else {
+            @SuppressWarnings("unchecked")
+            VirtqueueDriver<VringBuffer> d = (VirtqueueDriver<VringBuffer>) queue;
+            this.driver = d;
+            this.device = null;
+            this.deviceHandles = new VringBuffer[0];
+        }
+        this.chain = new DescriptorChain(num);
+        this.pending = new MpscVarHandleArrayQueue<>(Math.max(2, num));
+        this.free = new MpmcVarHandleArrayQueue<>(Math.max(2, num));
+    }
+
+    /**
+     * The driver's side of {@code vring} in {@code region}; add its buffers with {@link #addBuffer}.
+     * A SEND port offers read-only buffers, a RECEIVE port offers buffers the device writes.
+     */
+    public static VirtqueuePort driver(String name, Vring vring, SharedRegion region, Mode mode, Notifier notifier) {
+        return new VirtqueuePort(mode, new VirtqueueDriver<VringBuffer>(name, vring), region, notifier);
+    }
+
+    /**
+     * The device's side of {@code vring} in {@code region}. A SEND port fills the buffers the driver
+     * offers for the device to write; a RECEIVE port reads the ones the driver filled. A buffer that
+     * arrives the other way round, or as a chain, breaks the queue ({@link Reason#WRONG_DIRECTION},
+     * {@link Reason#UNEXPECTED_CHAIN}).
+     */
+    public static VirtqueuePort device(String name, Vring vring, SharedRegion region, Mode mode, Notifier notifier) {
+        return new VirtqueuePort(mode, new VirtqueueDevice(name, vring, region), region, notifier);
+    }
+
+    /**
+     * Driver only: a new handle for the buffer at {@code offset} of the shared region, which the
+     * caller now holds. On a RECEIVE port, {@link #submit} it to post it to the device; on a SEND port,
+     * fill and submit it, or {@link #release} it into the free pool. Not for the data path: it
+     * allocates.
+     *
+     * @throws IllegalStateException on a device port, or when the port already has {@code num} buffers
+     * @throws io.rptun.core.memory.AddressException if the buffer is not inside the region
+     */
+    public synchronized VringBuffer addBuffer(long offset, int capacity) {
+        if (driver == null) {
+            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
+        }
+        if (handles.size() == queue.num()) {
+            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
+        }
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity=" + capacity);
+        }
+        long da = region.daOfOffset(offset);
+        region.offsetOfDa(da, capacity);
+        VringBuffer buffer = new VringBuffer(this, region.segment(), offset, da, capacity);
+        buffer.toUser();
+        handles.add(buffer);
+        return buffer;
+    }
+
+    /**
+     * SEND ports: a free buffer, now the caller's, or null when none is free right now (the peer has
+     * not returned one yet; try again, or wait for its notification).
+     *
+     * @throws VringException if the queue is broken
+     * @throws IllegalStateException on a RECEIVE port
+     */
+    public @Nullable VringBuffer acquire() {
+        if (mode != Mode.SEND) {
+            throw new IllegalStateException(queue.name() + " is a RECEIVE port");
+        }
+        queue.checkNotBroken();
+        VringBuffer buffer = free.relaxedPoll();
+        if (buffer == null && WIP.compareAndSet(this, 0, 1)) {
+            drainOwned();
+            buffer = free.relaxedPoll();
+        }
+        if (buffer != null) {
+            buffer.toUser();
+            buffer.length = 0;
+        }
+        return buffer;
+    }
+
+    /**
+     * Gives a buffer the caller holds back to the ring: on a SEND port it is sent with
+     * {@link VringBuffer#length()} bytes; on a RECEIVE port it is returned to the peer. Returns at once;
+     * the buffer reaches the ring when this or another thread publishes the batch it is in.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it (given back twice)
+     * @throws VringException if the queue is broken (the buffer is not taken)
+     */
+    public void submit(VringBuffer buffer) {
+        stage(buffer);
+        flush();
+    }
+
+    /**
+     * Like {@link #submit} but does not publish: the buffer waits until the next {@link #flush()} or
+     * {@link #submit} by any thread, so a caller with many buffers publishes them with one index store
+     * and at most one kick.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it (given back twice)
+     * @throws VringException if the queue is broken (the buffer is not taken)
+     */
+    public void stage(VringBuffer buffer) {
+        checkMine(buffer);
+        queue.checkNotBroken();
+        if (!buffer.toPort()) {
+            throw new IllegalStateException("buffer given back twice: " + buffer);
+        }
+        if (!pending.relaxedOffer(buffer)) {
+            buffer.toUser();
+            throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
+        }
+    }
+
+    /**
+     * Publishes every staged buffer (one index store, at most one kick), or leaves that to the thread
+     * that owns the ring right now.
+     *
+     * @throws VringException if the queue is broken
+     */
+    public void flush() {
+        queue.checkNotBroken();
+        if ((int) WIP.getAndAdd(this, 1) == 0) {
+            drainOwned();
+        }
+    }
+
+    /**
+     * SEND ports: puts a buffer the caller acquired back into the free pool unsent (zero-copy's "release
+     * without sending").
+     *
+     * @throws IllegalStateException if the caller does not hold it, or on a RECEIVE port
+     */
+    public void release(VringBuffer buffer) {
+        checkMine(buffer);
+        if (mode != Mode.SEND) {
+            throw new IllegalStateException(queue.name() + " is a RECEIVE port: submit the buffer back");
+        }
+        if (!buffer.toPort()) {
+            throw new IllegalStateException("buffer given back twice: " + buffer);
+        }
+        free.relaxedOffer(buffer);
+    }
+
+    /**
+     * RECEIVE ports: hands up to {@code max} buffers the peer filled to {@code receiver}, on this
+     * thread, then publishes whatever was submitted meanwhile (including from inside the receiver).
+     *
+     * @return the number handed over; 0 when there was none or another thread owns the ring right now
+     * @throws VringException on a violation by the peer (the buffers before it were handed over)
+     * @throws IllegalStateException on a SEND port
+     */
+    public int receive(Receiver receiver, int max) {
+        if (mode != Mode.RECEIVE) {
+            throw new IllegalStateException(queue.name() + " is a SEND port");
+        }
+        queue.checkNotBroken();
+        if (!WIP.compareAndSet(this, 0, 1)) {
+            return 0;
+        }
+        int count = 0;
+        try {
+            if (driver != null) {
+                this.receiver = receiver;
+                count = driver.reap(reapedToReceiver, max);
+            } else {
+                VirtqueueDevice d = Objects.requireNonNull(device);
+                while (count < max && d.take(chain)) {
+                    VringBuffer buffer = deviceHandle();
+                    buffer.toUser();
+                    count++;
+                    receiver.onBuffer(buffer);
+                }
+            }
+        } finally {
+            this.receiver = null;
+            drainOwned();
+        }
+        return count;
+    }
+
+    /**
+     * True if the peer has handed over buffers that {@link #receive} or {@link #acquire} would get now
+     * (a hint for pollers; it does not validate them).
+     */
+    public boolean hasInbound() {
+        if (queue.isBroken()) {
+            return true;
+        }
+        if (driver != null) {
+            return driver.hasUsed();
+        }
+        return Objects.requireNonNull(device).available() > 0;
+    }
+
+    /**
+     * Asks the peer to notify this side of new inbound buffers, then looks again.
+     *
+     * @return true if inbound buffers are already waiting (or another thread owns the ring right now):
+     *     poll again rather than sleep
+     */
+    public boolean enableNotifications() {
+        if (!WIP.compareAndSet(this, 0, 1)) {
+            return true;
+        }
+        try {
+            return driver != null ? driver.enableInterrupts() : Objects.requireNonNull(device).enableNotifications();
+        } finally {
+            drainOwned();
+        }
+    }
+
+    /** Asks the peer not to notify this side (it is polling). Returns false if another thread owns the ring. */
+    public boolean disableNotifications() {
+        if (!WIP.compareAndSet(this, 0, 1)) {
+            return false;
+        }
+        try {
+            if (driver != null) {
+                driver.disableInterrupts();
+            } else {
+                Objects.requireNonNull(device).disableNotifications();
+            }
+            return true;
+        } finally {
+            drainOwned();
+        }
+    }
+
+    /**
+     * Serves the queue while this thread owns it (WIP was raised by it): moves every pending handle
+     * into the ring, publishes, kicks, and on a SEND port refills the free pool; repeats until no
+     * submitter arrived meanwhile. Always lets go of the ring, even when a violation is thrown.
+     */
+    private void drainOwned() {
+        int missed = 1;
+        try {
+            while (true) {
+                refillFreePool();
+                int moved = pending.drain(toRing, queue.num());
+                if (moved > 0) {
+                    publish();
+                }
+                missed = (int) WIP.getAndAdd(this, -missed) - missed;
+                if (missed == 0) {
+                    return;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            WIP.setVolatile(this, 0);
+            throw e;
+        }
+    }
+
+    private void publish() {
+        boolean kick;
+        if (driver != null) {
+            published += driver.publish();
+            kick = driver.kickPrepare();
+        } else {
+            VirtqueueDevice d = Objects.requireNonNull(device);
+            published += d.publishUsed();
+            kick = d.kickPrepare();
+        }
+        publishes++;
+        if (kick) {
+            kicks++;
+            notifier.kick();
+        }
+    }
+
+    /** Owner only: SEND ports take what the peer has finished with into the free pool. */
+    private void refillFreePool() {
+        if (mode != Mode.SEND) {
+            return;
+        }
+        if (driver != null) {
+            if (driver.inFlight() > 0) {
+                driver.reap(reapedToPool, Integer.MAX_VALUE);
+            }
+            return;
+        }
+        VirtqueueDevice d = Objects.requireNonNull(device);
+        while (d.take(chain)) {
+            free.relaxedOffer(deviceHandle());
+        }
+    }
+
+    /** Owner only: the handle for the chain just taken, checked to be a single buffer going the right way. */
+    private VringBuffer deviceHandle() {
+        VirtqueueDevice d = Objects.requireNonNull(device);
+        if (chain.size() != 1) {
+            throw d.fail(Reason.UNEXPECTED_CHAIN, chain.head(), chain.size(), "avail buffer with head "
+                    + chain.head() + " is a chain of " + chain.size() + " descriptors");
+        }
+        boolean writable = chain.isWritable(0);
+        if (writable != (mode == Mode.SEND)) {
+            throw d.fail(Reason.WRONG_DIRECTION, chain.head(), writable ? 1 : 0, "descriptor " + chain.head()
+                    + (writable ? " is device-writable on a queue the device reads"
+                            : " is read-only on a queue the device writes"));
+        }
+        int head = chain.head();
+        VringBuffer buffer = deviceHandles[head];
+        long length = chain.length(0);
+        if (buffer == null) {
+            buffer = new VringBuffer(this, region.segment(), chain.offset(0), chain.da(0), length);
+            deviceHandles[head] = buffer;
+        } else {
+            buffer.rebind(chain.offset(0), chain.da(0), length);
+        }
+        buffer.head = head;
+        buffer.length = mode == Mode.SEND ? 0 : (int) Math.min(length, Integer.MAX_VALUE);
+        return buffer;
+    }
+
+    private void reapedToPool(VringBuffer buffer, int head, int len) {
+        buffer.head = -1;
+        free.relaxedOffer(buffer);
+    }
+
+    private void reapedToReceiver(VringBuffer buffer, int head, int len) {
+        buffer.head = -1;
+        buffer.length = len;
+        buffer.toUser();
+        Objects.requireNonNull(receiver).onBuffer(buffer);
+    }
+
+    /** Owner only: one pending handle into the ring. */
+    private void toRing(VringBuffer buffer) {
+        if (driver != null) {
+            boolean deviceWrites = mode == Mode.RECEIVE;
+            long len = deviceWrites ? buffer.capacity : buffer.length;
+            int head = driver.add(buffer.da, (int) len, deviceWrites, buffer);
+            if (head == VirtqueueDriver.NO_DESCRIPTOR) {
+                throw new IllegalStateException(queue.name() + ": no free descriptor for a submitted buffer");
+            }
+            buffer.head = head;
+        } else {
+            Objects.requireNonNull(device).putUsed(buffer.head, buffer.length);
+            buffer.head = -1;
+        }
+    }
+
+    private void checkMine(VringBuffer buffer) {
+        if (buffer.port != this) {
+            throw new IllegalArgumentException("buffer belongs to another port: " + buffer);
+        }
+    }
+
+    /** The port's mode. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The raw queue underneath, for inspection (its methods are not thread-safe: do not call them). */
+    public Virtqueue queue() {
+        return queue;
+    }
+
+    /** True once the peer broke the queue. */
+    public boolean isBroken() {
+        return queue.isBroken();
+    }
+
+    /** The violation that broke the queue, or null. */
+    public @Nullable VringException brokenBy() {
+        return queue.brokenBy();
+    }
+
+    /** Handles submitted but not yet moved into the ring. */
+    public int unpublished() {
+        return pending.size();
+    }
+
+    /** Free handles in the pool (SEND ports). */
+    public int freeBuffers() {
+        return free.size();
+    }
+
+    /** Kicks sent so far (a racy read unless the port is quiet). */
+    public long kicks() {
+        return kicks;
+    }
+
+    /** Index stores (batches) published so far (a racy read unless the port is quiet). */
+    public long publishes() {
+        return publishes;
+    }
+
+    /** Buffers published so far (a racy read unless the port is quiet). */
+    public long published() {
+        return published;
+    }
+
+    @Override
+    public String toString() {
+        return "VirtqueuePort[" + queue.name() + ", " + mode + ", " + queue + "]";
+    }
+}

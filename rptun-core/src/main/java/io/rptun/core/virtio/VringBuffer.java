@@ -1,0 +1,115 @@
+package io.rptun.core.virtio;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A pre-allocated handle for one buffer that travels through a {@link VirtqueuePort}: where the buffer
+ * lies in the shared region, how many bytes it holds, and who has it now. Handles are created once and
+ * reused for every message, so sending and receiving allocate nothing.
+ *
+ * <p>A handle is either with the user (after {@link VirtqueuePort#acquire()} or inside
+ * {@link VirtqueuePort#receive}), or with the port (queued, in the ring, or in the free pool). Passing
+ * it back ({@link VirtqueuePort#submit}, {@link VirtqueuePort#release}) hands it over with a CAS, so a
+ * handle given back twice is refused with {@link IllegalStateException} instead of corrupting the ring.
+ * The user may read and write {@link #segment()} only while it holds the handle.
+ */
+public final class VringBuffer {
+    static final int WITH_PORT = 0;
+    static final int WITH_USER = 1;
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(VringBuffer.class, "owner", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final VirtqueuePort port;
+    final MemorySegment shared;
+    MemorySegment segment;
+    long offset;
+    long da;
+    long capacity;
+    int head = -1;
+    int length;
+    @SuppressWarnings("unused") // accessed through OWNER
+    private volatile int owner;
+
+    VringBuffer(VirtqueuePort port, MemorySegment shared, long offset, long da, long capacity) {
+        this.port = port;
+        this.shared = shared;
+        this.offset = offset;
+        this.da = da;
+        this.capacity = capacity;
+        this.segment = shared.asSlice(offset, capacity);
+    }
+
+    /** Points the handle at another buffer; allocates a slice only when the place changed. */
+    void rebind(long newOffset, long newDa, long newCapacity) {
+        if (newOffset != offset || newCapacity != capacity) {
+            offset = newOffset;
+            capacity = newCapacity;
+            segment = shared.asSlice(newOffset, newCapacity);
+        }
+        da = newDa;
+    }
+
+    boolean toUser() {
+        return OWNER.compareAndSet(this, WITH_PORT, WITH_USER);
+    }
+
+    boolean toPort() {
+        return OWNER.compareAndSet(this, WITH_USER, WITH_PORT);
+    }
+
+    /** The buffer's bytes in the shared region: {@link #capacity()} of them. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** The buffer's offset in the shared region's segment. */
+    public long offset() {
+        return offset;
+    }
+
+    /** The buffer's device address, as it is written into {@code desc.addr}. */
+    public long da() {
+        return da;
+    }
+
+    /** The buffer's size in bytes. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /**
+     * The number of meaningful bytes: what the peer reported for a received buffer ({@code used.len}
+     * on the driver, {@code desc.len} on the device), what the sender set for one it sends.
+     */
+    public int length() {
+        return length;
+    }
+
+    /**
+     * Sets how many bytes of the buffer are meaningful.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or beyond {@link #capacity()}
+     */
+    public VringBuffer length(int length) {
+        if (length < 0 || length > capacity) {
+            throw new IllegalArgumentException("length=" + length + " capacity=" + capacity);
+        }
+        this.length = length;
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "VringBuffer[offset=0x" + Long.toHexString(offset) + ", capacity=" + capacity + ", length="
+                + length + ", head=" + head + "]";
+    }
+}
