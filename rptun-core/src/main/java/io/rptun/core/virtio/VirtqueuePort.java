@@ -1,5 +1,6 @@
 package io.rptun.core.virtio;
 
+import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.virtio.VringException.Reason;
 import java.lang.invoke.MethodHandles;
@@ -165,6 +166,32 @@ public final class VirtqueuePort {
         buffer.toUser();
         handles.add(buffer);
         return buffer;
+    }
+
+    /**
+     * Driver only: allocates a {@code size}-byte buffer from {@code heap} (aligned to
+     * {@link CarveoutHeap#granule()}) and makes it a handle as {@link #addBuffer} does, or returns null
+     * when the heap has no room (the heap counts the failure; nothing else changed).
+     *
+     * @throws IllegalStateException on a device port, or when the port already has {@code num} buffers
+     */
+    public synchronized @Nullable VringBuffer allocateBuffer(CarveoutHeap heap, int size) {
+        if (driver == null) {
+            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
+        }
+        if (handles.size() == queue.num()) {
+            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
+        }
+        long offset = heap.allocate(size, heap.granule());
+        if (offset == CarveoutHeap.NO_SPACE) {
+            return null;
+        }
+        try {
+            return addBuffer(offset, size);
+        } catch (RuntimeException e) {
+            heap.free(offset);
+            throw e;
+        }
     }
 
     /**

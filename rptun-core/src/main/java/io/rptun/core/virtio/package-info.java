@@ -1,13 +1,56 @@
 /**
- * Split virtqueues (vrings), the raw ABI of OpenAMP's {@code virtio_ring.h}: for now the placement of the
- * descriptor table, the avail ring and the used ring ({@link io.rptun.core.virtio.VringLayout}), which the
- * shared-memory planner uses to size each vring.
+ * Split virtqueues (vrings) in shared memory: the raw ABI of OpenAMP's {@code virtio_ring.h}, both
+ * roles of a queue, and a thread-safe port on top.
+ *
+ * <h2>Layers</h2>
+ * <ul>
+ *   <li>{@link io.rptun.core.virtio.VringLayout} places the three parts for {@code num} and
+ *       {@code align}; {@link io.rptun.core.virtio.VringDescLayout},
+ *       {@link io.rptun.core.virtio.VringAvailLayout} and {@link io.rptun.core.virtio.VringUsedLayout}
+ *       are the C structs, with ordered accessors for the indices and flags;
+ *       {@link io.rptun.core.virtio.Vring} is one vring's memory.</li>
+ *   <li>{@link io.rptun.core.virtio.VirtqueueDriver} (adds to avail, reaps used) and
+ *       {@link io.rptun.core.virtio.VirtqueueDevice} (takes from avail, returns to used) hold one side's
+ *       state. Single-threaded, allocation-free, and suspicious of everything the peer writes.</li>
+ *   <li>{@link io.rptun.core.virtio.VirtqueuePort} lets many threads send and receive through one
+ *       side, with pre-allocated {@link io.rptun.core.virtio.VringBuffer} handles, JCTools queues and a
+ *       combining publisher; it kicks through a {@link io.rptun.core.virtio.Notifier}.</li>
+ * </ul>
  *
  * <h2>Memory model</h2>
- * {@link io.rptun.core.virtio.VringLayout} only computes offsets and touches no memory. The vring
- * structures themselves (descriptor, avail and used accessors with release/acquire ordering, the
- * driver's and device's local index shadows) come with the vring work; their Javadoc will say who writes
- * each field, who reads it and what must be visible before it.
+ * Every shared field has exactly one writer:
+ * <table>
+ *   <caption>Who writes and who reads each part of a vring</caption>
+ *   <tr><th>Field</th><th>Writer</th><th>Reader</th><th>Published by</th></tr>
+ *   <tr><td>descriptors, avail.ring[]</td><td>driver</td><td>device</td>
+ *       <td>release store of avail.idx; the device reads avail.idx with acquire first</td></tr>
+ *   <tr><td>avail.idx</td><td>driver</td><td>device</td><td>itself (release / acquire)</td></tr>
+ *   <tr><td>used.ring[]</td><td>device</td><td>driver</td>
+ *       <td>release store of used.idx; the driver reads used.idx with acquire first</td></tr>
+ *   <tr><td>used.idx</td><td>device</td><td>driver</td><td>itself (release / acquire)</td></tr>
+ *   <tr><td>avail.flags (NO_INTERRUPT)</td><td>driver</td><td>device</td>
+ *       <td>release store; the device reads it after a full fence that follows its used.idx store</td></tr>
+ *   <tr><td>used.flags (NO_NOTIFY)</td><td>device</td><td>driver</td>
+ *       <td>release store; the driver reads it after a full fence that follows its avail.idx store</td></tr>
+ * </table>
+ * The full fences are the one place a store must be ordered before a later load (a Dekker pattern):
+ * "my new index must be visible before I read your flag", paired with the peer's "my cleared flag must
+ * be visible before I read your index". Without them a notification can be lost and both sides sleep.
+ * Each side keeps local shadows of the indices it owns and of every descriptor it wrote, and never reads
+ * them back from shared memory. {@code VIRTIO_RING_F_EVENT_IDX} stays off, as OpenAMP over remoteproc
+ * expects, so {@code used_event} and {@code avail_event} are never written.
+ *
+ * <h2>The peer is untrusted</h2>
+ * Every index, descriptor number, length and address the peer wrote is checked before use; each value
+ * is read once, so the peer cannot change it between the check and the use; chains are bounded by
+ * {@code num}; addresses go through {@link io.rptun.core.memory.SharedRegion}. The first violation
+ * breaks the queue for good with a {@link io.rptun.core.virtio.VringException} naming the reason, the
+ * queue and the index.
+ *
+ * <h2>False sharing</h2>
+ * The port's JCTools queues pad their producer and consumer indices. The descriptor table, the avail ring
+ * and the used ring are in separate cache lines whenever {@code num} is at least 4 and {@code align} at least 64, as they are for
+ * every standard layout (0x1000).
  */
 @NullMarked
 package io.rptun.core.virtio;
