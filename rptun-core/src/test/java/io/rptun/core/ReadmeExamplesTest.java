@@ -3,6 +3,7 @@ package io.rptun.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.layout.MemoryPlan;
 import io.rptun.core.layout.PlanOptions;
 import io.rptun.core.layout.SharedMemoryPlanner;
@@ -21,10 +22,16 @@ import io.rptun.core.rsc.RptunRsc;
 import io.rptun.core.rsc.RptunRscLayout.Generation;
 import io.rptun.core.rsc.VdevResource;
 import io.rptun.core.rsc.VringResource;
+import io.rptun.core.virtio.Notifier;
+import io.rptun.core.virtio.VirtqueuePort;
+import io.rptun.core.virtio.VirtqueuePort.Mode;
+import io.rptun.core.virtio.Vring;
+import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 /** The README's code, run as written (give or take the printing), so the README stays true. */
@@ -95,5 +102,42 @@ class ReadmeExamplesTest {
             assertThat(buffer.address()).isEqualTo(shm.address() + 0x1000);
             assertThatThrownBy(() -> region.sliceDa(0x1010_0000L - 256, 512)).isInstanceOf(AddressException.class);
         }
+    }
+
+    @Test
+    void theVringExampleSendsHelloFromTheDriverToTheDevice() {
+        List<String> printed = new ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment shm = arena.allocate(0x80000, 4096);
+            byte[] rsc = RptunRsc.defaults(Generation.CURRENT).withVrings(256, 0x1000)
+                    .withCarveout(0x10000, 0x10000, 0x70000).toBytes();
+            MemoryPlan plan = SharedMemoryPlanner.plan(
+                    ResourceTableParser.parse(MemorySegment.ofArray(rsc), ParseMode.NUTTX).table(), PlanOptions.of(0x80000));
+            SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
+            Vring ring = Vring.of(shm.asSlice(plan.vring(0, 1).offset()), 256, 0x1000);
+            ring.clear();
+            CarveoutHeap heap = CarveoutHeap.of(plan, 0);
+
+            VirtqueuePort tx = VirtqueuePort.driver("host.tx", ring, region, Mode.SEND, Notifier.NONE);
+            for (int i = 0; i < 256; i++) {
+                tx.release(Objects.requireNonNull(tx.allocateBuffer(heap, 512)));
+            }
+            VirtqueuePort rx = VirtqueuePort.device("remote.rx", ring, region, Mode.RECEIVE, Notifier.NONE);
+
+            VringBuffer out = Objects.requireNonNull(tx.acquire());
+            out.segment().setString(0, "hello");
+            out.length(6);
+            tx.submit(out);
+
+            int received = rx.receive(in -> {
+                printed.add(in.segment().getString(0));
+                rx.submit(in);
+            }, 64);
+
+            assertThat(received).isEqualTo(1);
+            assertThat(heap.stats().liveBlocks()).isEqualTo(256);
+            assertThat(out.offset()).isBetween(plan.heap(0).offset(), plan.heap(0).end() - 512);
+        }
+        assertThat(printed).containsExactly("hello");
     }
 }
