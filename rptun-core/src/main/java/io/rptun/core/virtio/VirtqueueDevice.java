@@ -2,6 +2,7 @@ package io.rptun.core.virtio;
 
 import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.virtio.VringException.Reason;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -44,7 +45,11 @@ public final class VirtqueueDevice extends Virtqueue {
     private int seenAvailIdx;
     private int usedIdx;
     private int publishedUsedIdx;
-    private int kickCheckedIdx;
+    /**
+     * Something was published since the last {@link #kickPrepare()}. A flag, not a copy of the published
+     * idx: an idx compare would miss a notification after exactly 65536 buffers (the u16 wraps back to equal).
+     */
+    private boolean kickUnchecked;
 
     /**
      * A device over {@code vring}, whose descriptors address {@code region}. Writes {@code used.flags}
@@ -76,6 +81,14 @@ public final class VirtqueueDevice extends Virtqueue {
     public int available() {
         checkNotBroken();
         return readAvailIdx();
+    }
+
+    /**
+     * True if {@code avail.idx} differs from what this device has taken: a hint for pollers that any
+     * thread may call. It neither checks nor records anything; {@link #take} does both.
+     */
+    public boolean hasAvailable() {
+        return !isBroken() && VringAvailLayout.idxAcquire(memory, avail) != lastAvailIdx;
     }
 
     /** Reads and checks {@code avail.idx}; returns the number of untaken buffers. */
@@ -175,7 +188,7 @@ public final class VirtqueueDevice extends Virtqueue {
      * driver (see {@link #publishUsed()}).
      *
      * @throws IllegalArgumentException if {@code head} is not a chain this device holds, or {@code len}
-     *     exceeds its total length (these are the caller's mistakes, not the peer's)
+     *     exceeds its total length or 2^32 - 1 (these are the caller's mistakes, not the peer's)
      * @throws VringException if the queue is broken
      */
     public void putUsed(int head, long len) {
@@ -186,6 +199,11 @@ public final class VirtqueueDevice extends Virtqueue {
         }
         if (len < 0 || len > heldLength[head]) {
             throw new IllegalArgumentException("len=" + len + " exceeds the chain's length " + heldLength[head]);
+        }
+        // used.len is a u32: a chain's total length can exceed it, but a larger len would be truncated
+        // by the (int) cast below and reach the driver as a different, wrong length.
+        if (len > WireLayouts.U32_MAX) {
+            throw new IllegalArgumentException("len=" + len + " does not fit used.len (u32)");
         }
         VringUsedLayout.element(memory, used, usedIdx & mask, head, (int) len);
         usedIdx = (usedIdx + 1) & 0xFFFF;
@@ -221,6 +239,7 @@ public final class VirtqueueDevice extends Virtqueue {
         // The used elements must be visible before the new used.idx.
         VringUsedLayout.idxRelease(memory, used, usedIdx);
         publishedUsedIdx = usedIdx;
+        kickUnchecked = true;
         return count;
     }
 
@@ -229,10 +248,10 @@ public final class VirtqueueDevice extends Virtqueue {
      * or when the driver set {@code avail.flags} NO_INTERRUPT.
      */
     public boolean kickPrepare() {
-        if (kickCheckedIdx == publishedUsedIdx) {
+        if (!kickUnchecked) {
             return false;
         }
-        kickCheckedIdx = publishedUsedIdx;
+        kickUnchecked = false;
         // The new used.idx must be visible before we read avail.flags: a driver that is clearing
         // NO_INTERRUPT and then rechecking used.idx would otherwise miss our buffers and sleep.
         VarHandle.fullFence();

@@ -57,7 +57,11 @@ public final class VirtqueueDriver<T> extends Virtqueue {
     private int freeCount;
     private int availIdx;
     private int publishedIdx;
-    private int kickCheckedIdx;
+    /**
+     * Something was published since the last {@link #kickPrepare()}. A flag, not a copy of the published
+     * idx: an idx compare would miss a kick after exactly 65536 buffers (the u16 wraps back to equal).
+     */
+    private boolean kickUnchecked;
     private int lastUsedIdx;
     private int inFlight;
 
@@ -190,6 +194,7 @@ public final class VirtqueueDriver<T> extends Virtqueue {
         // The descriptors and avail slots must be visible before the new avail.idx.
         VringAvailLayout.idxRelease(memory, avail, availIdx);
         publishedIdx = availIdx;
+        kickUnchecked = true;
         inFlight += count;
         return count;
     }
@@ -200,10 +205,10 @@ public final class VirtqueueDriver<T> extends Virtqueue {
      * publishes a batch and then asks gets one kick per batch at most.
      */
     public boolean kickPrepare() {
-        if (kickCheckedIdx == publishedIdx) {
+        if (!kickUnchecked) {
             return false;
         }
-        kickCheckedIdx = publishedIdx;
+        kickUnchecked = false;
         // The new avail.idx must be visible before we read used.flags: a device that is clearing
         // NO_NOTIFY and then rechecking avail.idx would otherwise miss our buffers and never be kicked.
         VarHandle.fullFence();
@@ -236,7 +241,8 @@ public final class VirtqueueDriver<T> extends Virtqueue {
             throw fail(Reason.USED_IDX_JUMP, lastUsedIdx, usedIdx, "used.idx went from " + lastUsedIdx
                     + " to " + usedIdx + " but only " + inFlight + " buffers are outstanding");
         }
-        int count = Math.min(pending, max);
+        // A negative max takes nothing (rather than returning a negative count).
+        int count = Math.min(pending, Math.max(max, 0));
         for (int i = 0; i < count; i++) {
             int slot = lastUsedIdx & mask;
             int id = VringUsedLayout.id(memory, used, slot);

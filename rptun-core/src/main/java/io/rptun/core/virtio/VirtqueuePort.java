@@ -35,9 +35,10 @@ import org.jspecify.annotations.Nullable;
  * counter (Reactor's drain loop). The owner moves <em>every</em> queued handle into the ring, publishes
  * them with one index store, kicks once if the peer asked for kicks, and loops until every submitter
  * that arrived meanwhile has been served; a submitter that finds an owner leaves at once, its handle
- * already queued. Free handles wait in a JCTools {@link MpmcVarHandleArrayQueue}. No thread ever blocks or spins
- * on another, and in steady state nothing allocates: the handles, the queues and the callbacks exist
- * from the start.
+ * already queued. Free handles wait in a JCTools {@link MpmcVarHandleArrayQueue}. No thread waits
+ * for a lock or for another thread's work (the only spin is inside a JCTools queue operation, for the
+ * few instructions while another thread finishes the same slot), and in steady state nothing allocates:
+ * the handles, the queues and the callbacks exist from the start.
  *
  * <h2>Memory model</h2>
  * A handle's bytes are written by the thread holding it; the queue offer/poll pairs (release/acquire)
@@ -206,10 +207,10 @@ public final class VirtqueuePort {
             throw new IllegalStateException(queue.name() + " is a RECEIVE port");
         }
         queue.checkNotBroken();
-        VringBuffer buffer = free.relaxedPoll();
+        VringBuffer buffer = free.poll();
         if (buffer == null && WIP.compareAndSet(this, 0, 1)) {
             drainOwned();
-            buffer = free.relaxedPoll();
+            buffer = free.poll();
         }
         if (buffer != null) {
             buffer.toUser();
@@ -247,7 +248,7 @@ public final class VirtqueuePort {
         if (!buffer.toPort()) {
             throw new IllegalStateException("buffer given back twice: " + buffer);
         }
-        if (!pending.relaxedOffer(buffer)) {
+        if (!pending.offer(buffer)) {
             buffer.toUser();
             throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
         }
@@ -268,7 +269,8 @@ public final class VirtqueuePort {
 
     /**
      * SEND ports: puts a buffer the caller acquired back into the free pool unsent (zero-copy's "release
-     * without sending").
+     * without sending"). Works on a broken port too, since it never touches the ring: nothing the caller
+     * holds is lost.
      *
      * @throws IllegalStateException if the caller does not hold it, or on a RECEIVE port
      */
@@ -280,7 +282,7 @@ public final class VirtqueuePort {
         if (!buffer.toPort()) {
             throw new IllegalStateException("buffer given back twice: " + buffer);
         }
-        free.relaxedOffer(buffer);
+        offerFree(buffer);
     }
 
     /**
@@ -331,21 +333,23 @@ public final class VirtqueuePort {
         if (driver != null) {
             return driver.hasUsed();
         }
-        return Objects.requireNonNull(device).available() > 0;
+        return Objects.requireNonNull(device).hasAvailable();
     }
 
     /**
      * Asks the peer to notify this side of new inbound buffers, then looks again.
      *
-     * @return true if inbound buffers are already waiting (or another thread owns the ring right now):
-     *     poll again rather than sleep
+     * @return true if inbound buffers are already waiting, a SEND port's free pool is not empty, or
+     *     another thread owns the ring right now: poll again rather than sleep
      */
     public boolean enableNotifications() {
         if (!WIP.compareAndSet(this, 0, 1)) {
             return true;
         }
         try {
-            return driver != null ? driver.enableInterrupts() : Objects.requireNonNull(device).enableNotifications();
+            boolean waiting = driver != null ? driver.enableInterrupts()
+                    : Objects.requireNonNull(device).enableNotifications();
+            return waiting || (mode == Mode.SEND && !free.isEmpty());
         } finally {
             drainOwned();
         }
@@ -377,6 +381,7 @@ public final class VirtqueuePort {
         int missed = 1;
         try {
             while (true) {
+                queue.checkNotBroken();
                 refillFreePool();
                 int moved = pending.drain(toRing, queue.num());
                 if (moved > 0) {
@@ -423,7 +428,7 @@ public final class VirtqueuePort {
         }
         VirtqueueDevice d = Objects.requireNonNull(device);
         while (d.take(chain)) {
-            free.relaxedOffer(deviceHandle());
+            offerFree(deviceHandle());
         }
     }
 
@@ -456,7 +461,7 @@ public final class VirtqueuePort {
 
     private void reapedToPool(VringBuffer buffer, int head, int len) {
         buffer.head = -1;
-        free.relaxedOffer(buffer);
+        offerFree(buffer);
     }
 
     private void reapedToReceiver(VringBuffer buffer, int head, int len) {
@@ -479,6 +484,12 @@ public final class VirtqueuePort {
         } else {
             Objects.requireNonNull(device).putUsed(buffer.head, buffer.length);
             buffer.head = -1;
+        }
+    }
+
+    private void offerFree(VringBuffer buffer) {
+        if (!free.offer(buffer)) {
+            throw new IllegalStateException(queue.name() + ": free pool full");
         }
     }
 
