@@ -61,7 +61,10 @@ public final class SharedRegion {
      */
     public long offsetOfPa(long pa, long length) {
         checkLength(pa, length, "pa");
-        return offsetOf(pa, length, pa, "pa range");
+        if (!inside(pa, length)) {
+            throw outside(pa, length, "pa range");
+        }
+        return pa - basePa;
     }
 
     /**
@@ -75,7 +78,11 @@ public final class SharedRegion {
     public long offsetOfDa(long da, long length) {
         checkLength(da, length, "da");
         long pa = environment.daToPa(da, length);
-        return offsetOf(pa, length, da, "da range (translated to pa 0x" + Long.toHexString(pa) + ")");
+        if (!inside(pa, length)) {
+            // The message is built here only: this method is on the data path and must not allocate.
+            throw outside(da, length, "da range (translated to pa 0x" + Long.toHexString(pa) + ")");
+        }
+        return pa - basePa;
     }
 
     /**
@@ -141,12 +148,9 @@ public final class SharedRegion {
         return basePa;
     }
 
-    /** The offset of {@code [pa, pa + length)}, which must lie wholly inside; errors name {@code address}. */
-    private long offsetOf(long pa, long length, long address, String what) {
-        if (pa < basePa || pa - basePa > size || length > size - (pa - basePa)) {
-            throw outside(address, length, what);
-        }
-        return pa - basePa;
+    /** True if {@code [pa, pa + length)} lies wholly inside, with no arithmetic that can overflow. */
+    private boolean inside(long pa, long length) {
+        return pa >= basePa && pa - basePa <= size && length <= size - (pa - basePa);
     }
 
     private static void checkLength(long address, long length, String space) {

@@ -3,6 +3,7 @@ package io.rptun.core.virtio;
 import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.virtio.VringException.Reason;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -92,6 +93,7 @@ public final class VirtqueuePort {
     private final List<VringBuffer> handles = new ArrayList<>();
     private final VringBuffer[] deviceHandles;
     private final DescriptorChain chain;
+    private final @Nullable SliceCache slices;
     private final MessagePassingQueue.Consumer<VringBuffer> toRing = this::toRing;
     private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToPool = this::reapedToPool;
     private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToReceiver = this::reapedToReceiver;
@@ -112,12 +114,14 @@ public final class VirtqueuePort {
             this.device = d;
             this.driver = null;
             this.deviceHandles = new VringBuffer[num];
+            this.slices = new SliceCache(region.segment(), num);
         } else {
             @SuppressWarnings("unchecked")
             VirtqueueDriver<VringBuffer> d = (VirtqueueDriver<VringBuffer>) queue;
             this.driver = d;
             this.device = null;
             this.deviceHandles = new VringBuffer[0];
+            this.slices = null;
         }
         this.chain = new DescriptorChain(num);
         this.pending = new MpscVarHandleArrayQueue<>(Math.max(2, num));
@@ -163,7 +167,7 @@ public final class VirtqueuePort {
         }
         long da = region.daOfOffset(offset);
         region.offsetOfDa(da, capacity);
-        VringBuffer buffer = new VringBuffer(this, region.segment(), offset, da, capacity);
+        VringBuffer buffer = new VringBuffer(this, offset, da, capacity, region.segment().asSlice(offset, capacity));
         buffer.toUser();
         handles.add(buffer);
         return buffer;
@@ -400,13 +404,15 @@ public final class VirtqueuePort {
 
     private void publish() {
         boolean kick;
+        // A port whose peer polls (Notifier.NONE) skips kickPrepare and the full fence it costs.
+        boolean mayKick = notifier != Notifier.NONE;
         if (driver != null) {
             published += driver.publish();
-            kick = driver.kickPrepare();
+            kick = mayKick && driver.kickPrepare();
         } else {
             VirtqueueDevice d = Objects.requireNonNull(device);
             published += d.publishUsed();
-            kick = d.kickPrepare();
+            kick = mayKick && d.kickPrepare();
         }
         publishes++;
         if (kick) {
@@ -415,9 +421,13 @@ public final class VirtqueuePort {
         }
     }
 
-    /** Owner only: SEND ports take what the peer has finished with into the free pool. */
+    /**
+     * Owner only: SEND ports take what the peer has finished with into the free pool, once the pool is
+     * empty: one look at the peer's index then brings back a whole batch, instead of a cache miss on
+     * that index for every submit.
+     */
     private void refillFreePool() {
-        if (mode != Mode.SEND) {
+        if (mode != Mode.SEND || !free.isEmpty()) {
             return;
         }
         if (driver != null) {
@@ -448,11 +458,12 @@ public final class VirtqueuePort {
         int head = chain.head();
         VringBuffer buffer = deviceHandles[head];
         long length = chain.length(0);
+        MemorySegment slice = Objects.requireNonNull(slices).slice(chain.offset(0), length);
         if (buffer == null) {
-            buffer = new VringBuffer(this, region.segment(), chain.offset(0), chain.da(0), length);
+            buffer = new VringBuffer(this, chain.offset(0), chain.da(0), length, slice);
             deviceHandles[head] = buffer;
         } else {
-            buffer.rebind(chain.offset(0), chain.da(0), length);
+            buffer.rebind(chain.offset(0), chain.da(0), length, slice);
         }
         buffer.head = head;
         buffer.length = mode == Mode.SEND ? 0 : (int) Math.min(length, Integer.MAX_VALUE);

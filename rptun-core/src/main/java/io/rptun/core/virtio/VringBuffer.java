@@ -29,7 +29,6 @@ public final class VringBuffer {
     }
 
     final VirtqueuePort port;
-    final MemorySegment shared;
     MemorySegment segment;
     long offset;
     long da;
@@ -39,22 +38,19 @@ public final class VringBuffer {
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile int owner;
 
-    VringBuffer(VirtqueuePort port, MemorySegment shared, long offset, long da, long capacity) {
+    VringBuffer(VirtqueuePort port, long offset, long da, long capacity, MemorySegment segment) {
         this.port = port;
-        this.shared = shared;
         this.offset = offset;
         this.da = da;
         this.capacity = capacity;
-        this.segment = shared.asSlice(offset, capacity);
+        this.segment = segment;
     }
 
-    /** Points the handle at another buffer; allocates a slice only when the place changed. */
-    void rebind(long newOffset, long newDa, long newCapacity) {
-        if (newOffset != offset || newCapacity != capacity) {
-            offset = newOffset;
-            capacity = newCapacity;
-            segment = shared.asSlice(newOffset, newCapacity);
-        }
+    /** Points the handle at another buffer, whose slice the caller already has. */
+    void rebind(long newOffset, long newDa, long newCapacity, MemorySegment newSegment) {
+        offset = newOffset;
+        capacity = newCapacity;
+        segment = newSegment;
         da = newDa;
     }
 
