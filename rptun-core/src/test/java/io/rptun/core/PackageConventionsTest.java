@@ -3,10 +3,12 @@ package io.rptun.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.NullMarked;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,30 @@ class PackageConventionsTest {
             assertThat(pkg != null && pkg.isAnnotationPresent(NullMarked.class))
                     .as("package %s has a @NullMarked package-info", name).isTrue();
         }
+    }
+
+    /**
+     * No {@code sun.misc.Unsafe}, directly or through JCTools: only JCTools' {@code varhandle} queues,
+     * since its plain {@code org.jctools.queues} classes use Unsafe, which JDK 25 warns about at run time.
+     */
+    @Test
+    void mainCodeUsesNoUnsafeAndOnlyTheVarHandleJctoolsQueues() throws IOException {
+        Pattern forbidden = Pattern.compile("import\\s+(sun\\.misc\\.|org\\.jctools\\.util\\.Unsafe"
+                + "|org\\.jctools\\.queues\\.(?!varhandle\\.|MessagePassingQueue;)[A-Za-z])");
+        List<String> offenders;
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            offenders = files.filter(p -> p.toString().endsWith(".java"))
+                    .filter(p -> {
+                        try {
+                            return forbidden.matcher(Files.readString(p)).find();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .map(Path::toString)
+                    .toList();
+        }
+        assertThat(offenders).isEmpty();
     }
 
     private static Package loadPackageInfo(String name) {
