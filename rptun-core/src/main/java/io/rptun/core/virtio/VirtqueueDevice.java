@@ -26,7 +26,8 @@ import java.util.Objects;
  * ({@link Reason#NEXT_OUT_OF_RANGE}) and no descriptor appears twice in the chain
  * ({@link Reason#CHAIN_LOOP}) or is still held from an earlier one ({@link Reason#DESC_IN_USE}); that no
  * descriptor is INDIRECT ({@link Reason#INDIRECT_DESCRIPTOR}); and that every {@code addr}/{@code len}
- * range translates into the shared region ({@link Reason#ADDRESS_OUTSIDE_REGION}). Each descriptor is
+ * range translates into the shared region ({@link Reason#ADDRESS_OUTSIDE_REGION}) and, when the device
+ * was given one, into its buffer window ({@link Reason#BUFFER_OUTSIDE_WINDOW}). Each descriptor is
  * read exactly once, so a driver rewriting it meanwhile cannot make a checked value change under us.
  * A chain is at most {@code num} long, so no walk can loop.
  *
@@ -34,6 +35,9 @@ import java.util.Objects;
  */
 public final class VirtqueueDevice extends Virtqueue {
     private final SharedRegion region;
+    private final long buffersFrom;
+    private final long buffersTo;
+    private int heldCount;
     private final boolean[] held;
     private final int[] visitStamp;
     private final int[] heldNext;
@@ -56,8 +60,27 @@ public final class VirtqueueDevice extends Virtqueue {
      * and {@code used.idx} to 0 (they are the device's). Create it once the driver has set DRIVER_OK.
      */
     public VirtqueueDevice(String name, Vring vring, SharedRegion region) {
+        this(name, vring, region, 0, region.size());
+    }
+
+    /**
+     * A device whose buffers must also lie inside {@code [buffersFrom, buffersTo)}, offsets in the
+     * region: typically the carveout heap the driver allocates them from, so that a driver pointing a
+     * buffer at the resource table or at the vrings themselves breaks the queue
+     * ({@link Reason#BUFFER_OUTSIDE_WINDOW}) instead of handing the device's user a window onto them.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= buffersFrom <= buffersTo <= region.size()}
+     */
+    public VirtqueueDevice(String name, Vring vring, SharedRegion region, long buffersFrom, long buffersTo) {
         super(name, vring);
         this.region = Objects.requireNonNull(region, "region");
+        if (buffersFrom < 0 || buffersFrom > buffersTo || buffersTo > region.size()) {
+            throw new IllegalArgumentException("buffer window [0x" + Long.toHexString(buffersFrom) + ", 0x"
+                    + Long.toHexString(buffersTo) + ") is not inside the region of 0x"
+                    + Long.toHexString(region.size()) + " bytes");
+        }
+        this.buffersFrom = buffersFrom;
+        this.buffersTo = buffersTo;
         held = new boolean[num];
         visitStamp = new int[num];
         heldNext = new int[num];
@@ -131,6 +154,7 @@ public final class VirtqueueDevice extends Virtqueue {
             heldNext[d] = i + 1 < into.size() ? into.descriptor(i + 1) : d;
         }
         heldHead[head] = true;
+        heldCount++;
         heldChainSize[head] = into.size();
         heldLength[head] = into.totalLength();
         lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
@@ -171,6 +195,12 @@ public final class VirtqueueDevice extends Virtqueue {
                         + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)
                         + " is not inside the shared region", e));
             }
+            if (offset < buffersFrom || len > buffersTo - offset) {
+                throw fail(Reason.BUFFER_OUTSIDE_WINDOW, d, addr, "descriptor " + d + " addr=0x"
+                        + Long.toHexString(addr) + " len=0x" + Long.toHexString(len) + " (offset 0x"
+                        + Long.toHexString(offset) + ") is not inside the buffer window [0x"
+                        + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
+            }
             into.add(d, addr, offset, len, (flags & VringDescLayout.F_WRITE) != 0);
             if ((flags & VringDescLayout.F_NEXT) == 0) {
                 return;
@@ -208,6 +238,7 @@ public final class VirtqueueDevice extends Virtqueue {
         VringUsedLayout.element(memory, used, usedIdx & mask, head, (int) len);
         usedIdx = (usedIdx + 1) & 0xFFFF;
         heldHead[head] = false;
+        heldCount--;
         int d = head;
         for (int i = 0; i < heldChainSize[head]; i++) {
             held[d] = false;
@@ -217,11 +248,7 @@ public final class VirtqueueDevice extends Virtqueue {
 
     /** Chains taken and not yet returned. */
     public int held() {
-        int count = 0;
-        for (boolean h : heldHead) {
-            count += h ? 1 : 0;
-        }
-        return count;
+        return heldCount;
     }
 
     /**

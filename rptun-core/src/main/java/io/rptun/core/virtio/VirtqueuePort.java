@@ -147,6 +147,16 @@ public final class VirtqueuePort {
     }
 
     /**
+     * The same, taking buffers only from {@code [buffersFrom, buffersTo)} of the region (the carveout
+     * heap, say): see {@link VirtqueueDevice#VirtqueueDevice(String, Vring, SharedRegion, long, long)}.
+     */
+    public static VirtqueuePort device(String name, Vring vring, SharedRegion region, long buffersFrom,
+            long buffersTo, Mode mode, Notifier notifier) {
+        return new VirtqueuePort(mode, new VirtqueueDevice(name, vring, region, buffersFrom, buffersTo), region,
+                notifier);
+    }
+
+    /**
      * Driver only: a new handle for the buffer at {@code offset} of the shared region, which the
      * caller now holds. On a RECEIVE port, {@link #submit} it to post it to the device; on a SEND port,
      * fill and submit it, or {@link #release} it into the free pool. Not for the data path: it

@@ -29,6 +29,11 @@ public final class VringException extends RptunException {
         INDIRECT_DESCRIPTOR,
         /** A descriptor's {@code addr}/{@code len} range does not lie inside the shared region. */
         ADDRESS_OUTSIDE_REGION,
+        /**
+         * A descriptor's buffer lies inside the shared region but outside the window the device takes
+         * buffers from (on the resource table or a vring, for example).
+         */
+        BUFFER_OUTSIDE_WINDOW,
         /** A used element's {@code id} is not the head of a buffer the driver has outstanding. */
         USED_ID_NOT_OUTSTANDING,
         /** A used element's {@code len} is larger than the buffer it returns. */

@@ -5,6 +5,7 @@ import static io.rptun.core.virtio.VringDescLayout.F_NEXT;
 import static io.rptun.core.virtio.VringDescLayout.F_WRITE;
 import static io.rptun.core.virtio.VringException.Reason.ADDRESS_OUTSIDE_REGION;
 import static io.rptun.core.virtio.VringException.Reason.AVAIL_IDX_JUMP;
+import static io.rptun.core.virtio.VringException.Reason.BUFFER_OUTSIDE_WINDOW;
 import static io.rptun.core.virtio.VringException.Reason.CHAIN_LOOP;
 import static io.rptun.core.virtio.VringException.Reason.DESC_INDEX_OUT_OF_RANGE;
 import static io.rptun.core.virtio.VringException.Reason.DESC_IN_USE;
@@ -19,6 +20,7 @@ import static io.rptun.core.virtio.VringFixture.BUFFER_SIZE;
 import static io.rptun.core.virtio.VringFixture.assertViolation;
 import static io.rptun.core.virtio.VringFixture.violation;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.rptun.core.memory.AddressEnvironment;
@@ -624,11 +626,60 @@ class VringCorruptionTest {
         }
     }
 
+    /** A device given a buffer window (the carveout heap, say) refuses buffers elsewhere in the region. */
+    @Nested
+    class ADeviceWithABufferWindow {
+        private final VringFixture f = new VringFixture(NUM);
+        private final VirtqueueDevice windowed = new VirtqueueDevice(VringFixture.NAME, f.vring, f.region,
+                f.offsetOf(0), f.offsetOf(NUM));
+
+        @Test
+        void takesEveryBufferInsideTheWindow() {
+            f.desc(0, f.da(0), VringFixture.BUFFER_SIZE, 0, 0);
+            f.desc(1, f.da(NUM - 1), VringFixture.BUFFER_SIZE, 0, 0);
+            f.fakeOffer(0, 0);
+            f.fakeOffer(1, 1);
+            assertThat(windowed.take(f.chain)).isTrue();
+            assertThat(windowed.take(f.chain)).isTrue();
+            assertThat(f.chain.offset(0)).isEqualTo(f.offsetOf(NUM - 1));
+        }
+
+        @Test
+        void aBufferPointingAtTheVringItselfBreaksTheQueue() {
+            f.desc(2, 0, 64, F_WRITE, 0);
+            f.fakeOffer(0, 2);
+
+            VringException e = violation(() -> windowed.take(f.chain));
+
+            assertViolation(e, BUFFER_OUTSIDE_WINDOW, 2, 0);
+            assertThat(windowed.isBroken()).isTrue();
+            assertThat(catchThrowable(() -> windowed.take(f.chain))).isSameAs(e);
+        }
+
+        @Test
+        void aBufferThatRunsOutOfTheWindowByOneByteBreaksTheQueue() {
+            f.desc(4, f.da(NUM - 1), VringFixture.BUFFER_SIZE + 1, 0, 0);
+            f.fakeOffer(0, 4);
+
+            VringException e = violation(() -> windowed.take(f.chain));
+
+            assertViolation(e, BUFFER_OUTSIDE_WINDOW, 4, f.da(NUM - 1));
+        }
+
+        @Test
+        void aWindowOutsideTheRegionIsRefused() {
+            assertThatThrownBy(() -> new VirtqueueDevice("w", f.vring, f.region, 0, f.region.size() + 1))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new VirtqueueDevice("w", f.vring, f.region, 10, 9))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
     @Test
     void everyReasonARawQueueOrAPortCanReportIsCoveredHere() {
         assertThat(Reason.values()).containsExactlyInAnyOrder(AVAIL_IDX_JUMP, USED_IDX_JUMP,
                 DESC_INDEX_OUT_OF_RANGE, NEXT_OUT_OF_RANGE, CHAIN_LOOP, DESC_IN_USE, INDIRECT_DESCRIPTOR,
-                ADDRESS_OUTSIDE_REGION, USED_ID_NOT_OUTSTANDING, USED_LENGTH_BEYOND_BUFFER, UNEXPECTED_CHAIN,
-                WRONG_DIRECTION);
+                ADDRESS_OUTSIDE_REGION, BUFFER_OUTSIDE_WINDOW, USED_ID_NOT_OUTSTANDING, USED_LENGTH_BEYOND_BUFFER,
+                UNEXPECTED_CHAIN, WRONG_DIRECTION);
     }
 }
