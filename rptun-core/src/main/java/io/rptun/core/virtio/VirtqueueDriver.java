@@ -1,7 +1,9 @@
 package io.rptun.core.virtio;
 
 import io.rptun.core.virtio.VringException.Reason;
+import io.rptun.core.memory.WireLayouts;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,7 +55,11 @@ public final class VirtqueueDriver<T> extends Virtqueue {
     private final int[] chainCount;
     private final int[] nextShadow;
     private final int[] availShadow;
+    private final long[] descAddr;
+    private final int[] descLen;
+    private final int[] descFlagsNext;
     private int freeHead;
+    private int freeTail;
     private int freeCount;
     private int availIdx;
     private int publishedIdx;
@@ -68,6 +74,9 @@ public final class VirtqueueDriver<T> extends Virtqueue {
     /**
      * A driver over {@code vring}. Writes {@code avail.flags} and {@code avail.idx} to 0 (they are the
      * driver's); the used ring must have been cleared (its {@code idx} is 0) before the device starts.
+     * From now on this driver is the only writer of the descriptors and the avail ring: it skips
+     * rewriting a field that already holds the value it last wrote there, so clear the vring before
+     * creating the driver, never after.
      */
     public VirtqueueDriver(String name, Vring vring) {
         super(name, vring);
@@ -78,6 +87,13 @@ public final class VirtqueueDriver<T> extends Virtqueue {
         chainCount = new int[num];
         nextShadow = new int[num];
         availShadow = new int[num];
+        descAddr = new long[num];
+        descLen = new int[num];
+        descFlagsNext = new int[num];
+        // No descriptor or slot has been written yet: -1 matches nothing a write could want.
+        Arrays.fill(availShadow, -1);
+        Arrays.fill(descFlagsNext, -1);
+        freeTail = num - 1;
         for (int i = 0; i < num; i++) {
             nextShadow[i] = i + 1;
         }
@@ -119,7 +135,7 @@ public final class VirtqueueDriver<T> extends Virtqueue {
         int head = freeHead;
         freeHead = nextShadow[head];
         freeCount--;
-        VringDescLayout.write(memory, vring.desc(head), da, len, writable ? VringDescLayout.F_WRITE : 0, 0);
+        writeDesc(head, da, len, writable ? VringDescLayout.F_WRITE : 0, 0);
         chainTail[head] = head;
         chainCount[head] = 1;
         bufferLength[head] = Integer.toUnsignedLong(len);
@@ -151,7 +167,7 @@ public final class VirtqueueDriver<T> extends Virtqueue {
             int next = nextShadow[desc];
             boolean last = i == count - 1;
             int flags = (i >= firstWritable ? VringDescLayout.F_WRITE : 0) | (last ? 0 : VringDescLayout.F_NEXT);
-            VringDescLayout.write(memory, vring.desc(desc), da[i], len[i], flags, last ? 0 : next);
+            writeDesc(desc, da[i], len[i], flags, last ? 0 : next);
             total += Integer.toUnsignedLong(len[i]);
             if (last) {
                 chainTail[head] = desc;
@@ -167,12 +183,38 @@ public final class VirtqueueDriver<T> extends Virtqueue {
         return head;
     }
 
+    /**
+     * Writes descriptor {@code d}, or only the fields that differ from what this driver last wrote
+     * there (its shadow, never the shared bytes). A driver that sends the same buffers through the same
+     * descriptors, as the FIFO free list and a port's FIFO pool arrange, then writes only what changed,
+     * and the descriptor's cache line need not move to the device's core again.
+     */
+    private void writeDesc(int d, long da, int len, int flags, int next) {
+        long desc = vring.desc(d);
+        int flagsNext = flags << 16 | next;
+        if (descAddr[d] != da || descFlagsNext[d] == -1) {
+            descAddr[d] = da;
+            memory.set(WireLayouts.LE_U64, desc + VringDescLayout.ADDR_OFFSET, da);
+        }
+        if (descLen[d] != len || descFlagsNext[d] == -1) {
+            descLen[d] = len;
+            memory.set(WireLayouts.LE_U32, desc + VringDescLayout.LEN_OFFSET, len);
+        }
+        if (descFlagsNext[d] != flagsNext) {
+            descFlagsNext[d] = flagsNext;
+            memory.set(WireLayouts.LE_U16, desc + VringDescLayout.FLAGS_OFFSET, (short) flags);
+            memory.set(WireLayouts.LE_U16, desc + VringDescLayout.NEXT_OFFSET, (short) next);
+        }
+    }
+
     private void enqueue(int head, T token) {
         tokens[head] = token;
         state[head] = ADDED;
         int slot = availIdx & mask;
-        availShadow[slot] = head;
-        VringAvailLayout.ring(memory, avail, slot, head);
+        if (availShadow[slot] != head) {
+            availShadow[slot] = head;
+            VringAvailLayout.ring(memory, avail, slot, head);
+        }
         availIdx = (availIdx + 1) & 0xFFFF;
     }
 
@@ -261,8 +303,12 @@ public final class VirtqueueDriver<T> extends Virtqueue {
             T token = (T) tokens[id];
             tokens[id] = null;
             state[id] = FREE;
-            nextShadow[chainTail[id]] = freeHead;
-            freeHead = id;
+            if (freeCount == 0) {
+                freeHead = id;
+            } else {
+                nextShadow[freeTail] = id;
+            }
+            freeTail = chainTail[id];
             freeCount += chainCount[id];
             inFlight--;
             lastUsedIdx = (lastUsedIdx + 1) & 0xFFFF;
