@@ -38,6 +38,8 @@ public final class VirtqueueDevice extends Virtqueue {
     private final long buffersFrom;
     private final long buffersTo;
     private int heldCount;
+    private final int[] usedIdShadow;
+    private final int[] usedLenShadow;
     private final boolean[] held;
     private final int[] visitStamp;
     private final int[] heldNext;
@@ -57,7 +59,9 @@ public final class VirtqueueDevice extends Virtqueue {
 
     /**
      * A device over {@code vring}, whose descriptors address {@code region}. Writes {@code used.flags}
-     * and {@code used.idx} to 0 (they are the device's). Create it once the driver has set DRIVER_OK.
+     * and {@code used.idx} to 0 (they are the device's). Create it once the driver has set DRIVER_OK
+     * (after the driver cleared the vring): from then on it is the only writer of the used ring, and it
+     * skips rewriting an element that holds what it last wrote there.
      */
     public VirtqueueDevice(String name, Vring vring, SharedRegion region) {
         this(name, vring, region, 0, region.size());
@@ -87,6 +91,9 @@ public final class VirtqueueDevice extends Virtqueue {
         heldChainSize = new int[num];
         heldLength = new long[num];
         heldHead = new boolean[num];
+        usedIdShadow = new int[num];
+        usedLenShadow = new int[num];
+        Arrays.fill(usedIdShadow, -1);
         VringUsedLayout.flagsRelease(memory, used, 0);
         VringUsedLayout.idxRelease(memory, used, 0);
     }
@@ -235,7 +242,14 @@ public final class VirtqueueDevice extends Virtqueue {
         if (len > WireLayouts.U32_MAX) {
             throw new IllegalArgumentException("len=" + len + " does not fit used.len (u32)");
         }
-        VringUsedLayout.element(memory, used, usedIdx & mask, head, (int) len);
+        int slot = usedIdx & mask;
+        // Skip rewriting an element that already holds what this device last wrote there (its shadow):
+        // with buffers that keep their descriptors, the used ring's lines then stay put.
+        if (usedIdShadow[slot] != head || usedLenShadow[slot] != (int) len) {
+            usedIdShadow[slot] = head;
+            usedLenShadow[slot] = (int) len;
+            VringUsedLayout.element(memory, used, slot, head, (int) len);
+        }
         usedIdx = (usedIdx + 1) & 0xFFFF;
         heldHead[head] = false;
         heldCount--;
