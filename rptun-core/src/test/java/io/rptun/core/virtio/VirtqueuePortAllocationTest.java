@@ -24,6 +24,19 @@ class VirtqueuePortAllocationTest {
                 .getCurrentThreadAllocatedBytes();
     }
 
+    /** Runs {@code round} ROUNDS times to warm up, then ROUNDS times more counting this thread's allocations. */
+    private static void assertSteadyStateAllocatesNothing(Runnable round) {
+        for (int i = 0; i < ROUNDS; i++) {
+            round.run();
+        }
+        long before = allocatedBytes();
+        for (int i = 0; i < ROUNDS; i++) {
+            round.run();
+        }
+        long allocated = allocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated for %d messages", 3 * ROUNDS).isLessThan(1024);
+    }
+
     @Test
     void sendingThroughADriverAndReceivingOnTheDeviceAllocatesNothing() {
         try (Arena arena = Arena.ofConfined()) {
@@ -53,16 +66,8 @@ class VirtqueuePortAllocationTest {
                 }
                 rx.receive(receiver, NUM);
             };
-            for (int i = 0; i < ROUNDS; i++) {
-                round.run();
-            }
-            long before = allocatedBytes();
-            for (int i = 0; i < ROUNDS; i++) {
-                round.run();
-            }
-            long allocated = allocatedBytes() - before;
+            assertSteadyStateAllocatesNothing(round);
             assertThat(seen[0]).isEqualTo(2L * 3 * ROUNDS);
-            assertThat(allocated).as("bytes allocated for %d messages", 3 * ROUNDS).isLessThan(1024);
         }
     }
 
@@ -94,16 +99,8 @@ class VirtqueuePortAllocationTest {
                 }
                 hostRx.receive(receiver, NUM);
             };
-            for (int i = 0; i < ROUNDS; i++) {
-                round.run();
-            }
-            long before = allocatedBytes();
-            for (int i = 0; i < ROUNDS; i++) {
-                round.run();
-            }
-            long allocated = allocatedBytes() - before;
+            assertSteadyStateAllocatesNothing(round);
             assertThat(seen[0]).isEqualTo(2L * 3 * 16 * ROUNDS);
-            assertThat(allocated).as("bytes allocated for %d messages", 3 * ROUNDS).isLessThan(1024);
         }
     }
 }
