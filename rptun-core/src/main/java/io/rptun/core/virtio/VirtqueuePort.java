@@ -166,12 +166,7 @@ public final class VirtqueuePort {
      * @throws io.rptun.core.memory.AddressException if the buffer is not inside the region
      */
     public synchronized VringBuffer addBuffer(long offset, int capacity) {
-        if (driver == null) {
-            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
-        }
-        if (handles.size() == queue.num()) {
-            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
-        }
+        checkCanAddBuffer();
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity=" + capacity);
         }
@@ -191,12 +186,7 @@ public final class VirtqueuePort {
      * @throws IllegalStateException on a device port, or when the port already has {@code num} buffers
      */
     public synchronized @Nullable VringBuffer allocateBuffer(CarveoutHeap heap, int size) {
-        if (driver == null) {
-            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
-        }
-        if (handles.size() == queue.num()) {
-            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
-        }
+        checkCanAddBuffer();
         long offset = heap.allocate(size, heap.granule());
         if (offset == CarveoutHeap.NO_SPACE) {
             return null;
@@ -511,6 +501,16 @@ public final class VirtqueuePort {
     private void offerFree(VringBuffer buffer) {
         if (!free.offer(buffer)) {
             throw new IllegalStateException(queue.name() + ": free pool full");
+        }
+    }
+
+    /** Driver only, and at most {@code num} buffers. */
+    private void checkCanAddBuffer() {
+        if (driver == null) {
+            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
+        }
+        if (handles.size() == queue.num()) {
+            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
         }
     }
 
