@@ -262,8 +262,9 @@ class HostilePeerTest {
         }
         stop.set(true);
         for (Thread t : List.of(driver, device, hostile)) {
-            t.join(STOP_LIMIT);
-            if (t.isAlive()) {
+            // join's answer, not isAlive(): a thread is TERMINATED (and join returns true) a moment before
+            // isAlive() turns false.
+            if (!t.join(STOP_LIMIT)) {
                 throw new AssertionError(t.getName() + " did not stop within " + STOP_LIMIT + " (seed 0x"
                         + Long.toHexString(seed) + "):\n" + stackOf(t));
             }
