@@ -3,6 +3,7 @@ package io.rptun.core.heap;
 import io.rptun.core.heap.HeapException.Reason;
 import io.rptun.core.layout.MemoryPlan;
 import io.rptun.core.layout.PlannedRegion;
+import io.rptun.core.memory.WireLayouts;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -182,7 +183,7 @@ public final class CarveoutHeap {
         if (size <= 0) {
             throw new IllegalArgumentException("size=" + size);
         }
-        if (align <= 0 || (align & (align - 1)) != 0) {
+        if (!WireLayouts.isPowerOfTwo(align)) {
             throw new IllegalArgumentException("align=" + align + " (a power of two)");
         }
         if (size > end - base) {
