@@ -2,6 +2,7 @@ package io.rptun.core.virtio;
 
 import io.rptun.core.virtio.VringException.Reason;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -24,6 +25,11 @@ public abstract sealed class Virtqueue permits VirtqueueDriver, VirtqueueDevice 
     final long avail;
     final long used;
     private volatile @Nullable VringException broken;
+    /**
+     * Something was published since the last {@link #kickPrepare()}. A flag, not a copy of the published
+     * idx: an idx compare would miss a notification after exactly 65536 buffers (the u16 wraps back to equal).
+     */
+    private boolean kickUnchecked;
 
     Virtqueue(String name, Vring vring) {
         this.name = Objects.requireNonNull(name, "name");
@@ -59,6 +65,31 @@ public abstract sealed class Virtqueue permits VirtqueueDriver, VirtqueueDevice 
     public final @Nullable VringException brokenBy() {
         return broken;
     }
+
+    /** Records that this side just published its index: the next {@link #kickPrepare()} has news. */
+    final void published() {
+        kickUnchecked = true;
+    }
+
+    /**
+     * Whether to notify the peer of what was published since the last call: false when nothing was, or
+     * when the peer has asked not to be notified (the device's {@code used.flags} NO_NOTIFY for a driver,
+     * the driver's {@code avail.flags} NO_INTERRUPT for a device). Call after publishing; a side that
+     * publishes a batch and then asks notifies once per batch at most.
+     */
+    public final boolean kickPrepare() {
+        if (!kickUnchecked) {
+            return false;
+        }
+        kickUnchecked = false;
+        // Our new index must be visible before we read the peer's flag: a peer that is clearing the flag
+        // and then rechecking our index would otherwise miss our buffers and wait to be notified forever.
+        VarHandle.fullFence();
+        return !peerSuppressesNotifications();
+    }
+
+    /** The peer's "do not notify me" flag, read with acquire after {@link #kickPrepare()}'s fence. */
+    abstract boolean peerSuppressesNotifications();
 
     /** Throws the violation that broke this queue, if any. */
     final void checkNotBroken() {

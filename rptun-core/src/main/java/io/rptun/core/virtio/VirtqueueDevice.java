@@ -51,11 +51,6 @@ public final class VirtqueueDevice extends Virtqueue {
     private int seenAvailIdx;
     private int usedIdx;
     private int publishedUsedIdx;
-    /**
-     * Something was published since the last {@link #kickPrepare()}. A flag, not a copy of the published
-     * idx: an idx compare would miss a notification after exactly 65536 buffers (the u16 wraps back to equal).
-     */
-    private boolean kickUnchecked;
 
     /**
      * A device over {@code vring}, whose descriptors address {@code region}. Writes {@code used.flags}
@@ -280,23 +275,13 @@ public final class VirtqueueDevice extends Virtqueue {
         // The used elements must be visible before the new used.idx.
         VringUsedLayout.idxRelease(memory, used, usedIdx);
         publishedUsedIdx = usedIdx;
-        kickUnchecked = true;
+        published();
         return count;
     }
 
-    /**
-     * Whether to notify the driver of what was published since the last call: false when nothing was,
-     * or when the driver set {@code avail.flags} NO_INTERRUPT.
-     */
-    public boolean kickPrepare() {
-        if (!kickUnchecked) {
-            return false;
-        }
-        kickUnchecked = false;
-        // The new used.idx must be visible before we read avail.flags: a driver that is clearing
-        // NO_INTERRUPT and then rechecking used.idx would otherwise miss our buffers and sleep.
-        VarHandle.fullFence();
-        return (VringAvailLayout.flagsAcquire(memory, avail) & VringAvailLayout.F_NO_INTERRUPT) == 0;
+    @Override
+    boolean peerSuppressesNotifications() {
+        return (VringAvailLayout.flagsAcquire(memory, avail) & VringAvailLayout.F_NO_INTERRUPT) != 0;
     }
 
     /** Sets {@code used.flags} NO_NOTIFY: the driver should not kick us for new buffers. */

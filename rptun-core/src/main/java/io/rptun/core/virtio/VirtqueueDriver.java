@@ -63,11 +63,6 @@ public final class VirtqueueDriver<T> extends Virtqueue {
     private int freeCount;
     private int availIdx;
     private int publishedIdx;
-    /**
-     * Something was published since the last {@link #kickPrepare()}. A flag, not a copy of the published
-     * idx: an idx compare would miss a kick after exactly 65536 buffers (the u16 wraps back to equal).
-     */
-    private boolean kickUnchecked;
     private int lastUsedIdx;
     private int inFlight;
 
@@ -236,25 +231,14 @@ public final class VirtqueueDriver<T> extends Virtqueue {
         // The descriptors and avail slots must be visible before the new avail.idx.
         VringAvailLayout.idxRelease(memory, avail, availIdx);
         publishedIdx = availIdx;
-        kickUnchecked = true;
+        published();
         inFlight += count;
         return count;
     }
 
-    /**
-     * Whether to kick the device for what was published since the last call: false when nothing was,
-     * or when the device set {@code used.flags} NO_NOTIFY. Call after {@link #publish()}; a sender that
-     * publishes a batch and then asks gets one kick per batch at most.
-     */
-    public boolean kickPrepare() {
-        if (!kickUnchecked) {
-            return false;
-        }
-        kickUnchecked = false;
-        // The new avail.idx must be visible before we read used.flags: a device that is clearing
-        // NO_NOTIFY and then rechecking avail.idx would otherwise miss our buffers and never be kicked.
-        VarHandle.fullFence();
-        return (VringUsedLayout.flagsAcquire(memory, used) & VringUsedLayout.F_NO_NOTIFY) == 0;
+    @Override
+    boolean peerSuppressesNotifications() {
+        return (VringUsedLayout.flagsAcquire(memory, used) & VringUsedLayout.F_NO_NOTIFY) != 0;
     }
 
     /**
