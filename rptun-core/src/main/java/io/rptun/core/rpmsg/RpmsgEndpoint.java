@@ -1,0 +1,251 @@
+package io.rptun.core.rpmsg;
+
+import io.rptun.core.rpmsg.RpmsgException.Reason;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One rpmsg endpoint: a local address ({@link #address()}), an optional service name, a destination
+ * ({@link #destination()}, ANY until bound) and the {@link RpmsgListener} its messages go to.
+ * Created by {@link RpmsgDevice#createEndpoint}; thread-safe.
+ *
+ * <h2>Binding</h2>
+ * A named endpoint created with destination ANY is announced to the remote (NS create) and becomes
+ * bound when the remote's name service answers, when the remote's announcement of the same name arrives,
+ * or when a first message arrives (its source is adopted). {@link #awaitBound}, {@link #isBound()} and
+ * {@link RpmsgListener#onBound} tell the application; nobody spins.
+ *
+ * <h2>Sending</h2>
+ * {@link #send} waits up to the device's send timeout for a TX buffer; {@link #trySend} returns false at
+ * once instead. A payload larger than {@link #maxPayload()} is refused before any ring is touched.
+ * Sends are lock-free in the common case and may come from any thread, including a callback.
+ */
+public final class RpmsgEndpoint implements AutoCloseable {
+    private final RpmsgDevice device;
+    private final String name;
+    private final int address;
+    private final RpmsgListener listener;
+    private final boolean destinationGiven;
+    private volatile int destination;
+    private volatile boolean destroyed;
+
+    RpmsgEndpoint(RpmsgDevice device, String name, int address, int destination, boolean destinationGiven,
+            RpmsgListener listener) {
+        this.device = device;
+        this.destinationGiven = destinationGiven;
+        this.name = name;
+        this.address = address;
+        this.destination = destination;
+        this.listener = listener;
+    }
+
+    /** The service name, "" for an unnamed endpoint. */
+    public String name() {
+        return name;
+    }
+
+    /** The local address ({@code src} of what it sends). */
+    public int address() {
+        return address;
+    }
+
+    /** The remote address it sends to, or {@link RpmsgAddresses#ANY} while unbound. */
+    public int destination() {
+        return destination;
+    }
+
+    /** True when it has a destination. */
+    public boolean isBound() {
+        return destination != RpmsgAddresses.ANY;
+    }
+
+    /** True once destroyed (locally, or by the device closing). */
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    /** The device it belongs to. */
+    public RpmsgDevice device() {
+        return device;
+    }
+
+    /** The largest payload one message carries. */
+    public int maxPayload() {
+        return device.maxPayload();
+    }
+
+    RpmsgListener listener() {
+        return listener;
+    }
+
+    /** True when the application chose the destination at creation (OpenAMP: no NS create then). */
+    boolean destinationGiven() {
+        return destinationGiven;
+    }
+
+    /**
+     * Waits until bound.
+     *
+     * @return true when bound, false if {@code timeout} passed first
+     * @throws RpmsgException ENDPOINT_DESTROYED, PEER_LOST, DEVICE_BROKEN or DEVICE_CLOSED when it never can
+     *     be; INTERRUPTED
+     */
+    public boolean awaitBound(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (this) {
+            while (!isBound()) {
+                if (destroyed) {
+                    throw destroyedError();
+                }
+                device.checkAlive();
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                try {
+                    long ms = Math.max(1, Math.min(remaining / 1_000_000, 100));
+                    wait(ms);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RpmsgException(Reason.INTERRUPTED, "interrupted waiting for " + this + " to be bound");
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Sends {@code data} to the destination, waiting up to the send timeout for a TX buffer. */
+    public void send(byte[] data) {
+        device.send(this, destinationOrThrow(), MemorySegment.ofArray(data), device.sendTimeoutNanos());
+    }
+
+    /** Sends {@code length} bytes of {@code data} from {@code offset}. */
+    public void send(byte[] data, int offset, int length) {
+        device.send(this, destinationOrThrow(), MemorySegment.ofArray(data).asSlice(offset, length),
+                device.sendTimeoutNanos());
+    }
+
+    /** Sends the bytes of {@code data} (any segment: heap, native, mapped). */
+    public void send(MemorySegment data) {
+        device.send(this, destinationOrThrow(), data, device.sendTimeoutNanos());
+    }
+
+    /** Sends {@code data}, waiting up to {@code timeout} for a TX buffer. */
+    public void send(MemorySegment data, Duration timeout) {
+        device.send(this, destinationOrThrow(), data, timeout.toNanos());
+    }
+
+    /** Sends {@code data} to {@code dst} instead of the destination (OpenAMP's {@code rpmsg_sendto}). */
+    public void sendTo(int dst, byte[] data) {
+        device.send(this, dst, MemorySegment.ofArray(data), device.sendTimeoutNanos());
+    }
+
+    /** Sends the bytes of {@code data} to {@code dst}. */
+    public void sendTo(int dst, MemorySegment data) {
+        device.send(this, dst, data, device.sendTimeoutNanos());
+    }
+
+    /**
+     * Sends {@code data} if a TX buffer is free right now.
+     *
+     * @return false, having sent nothing, when none is
+     */
+    public boolean trySend(byte[] data) {
+        return device.send(this, destinationOrThrow(), MemorySegment.ofArray(data), RpmsgDevice.TRY);
+    }
+
+    /** Like {@link #trySend(byte[])} for a segment. */
+    public boolean trySend(MemorySegment data) {
+        return device.send(this, destinationOrThrow(), data, RpmsgDevice.TRY);
+    }
+
+    /** Like {@link #trySend(byte[])}, to {@code dst}. */
+    public boolean trySendTo(int dst, byte[] data) {
+        return device.send(this, dst, MemorySegment.ofArray(data), RpmsgDevice.TRY);
+    }
+
+    /** A TX buffer to fill in place (zero-copy), waiting up to the send timeout for one. */
+    public RpmsgTxBuffer txBuffer() {
+        return txBuffer(Duration.ofNanos(device.sendTimeoutNanos()));
+    }
+
+    /** A TX buffer to fill in place, waiting up to {@code timeout}. */
+    public RpmsgTxBuffer txBuffer(Duration timeout) {
+        RpmsgTxBuffer buffer = device.txBuffer(this, timeout.toNanos());
+        if (buffer == null) {
+            throw new IllegalStateException("no buffer and no error");
+        }
+        return buffer;
+    }
+
+    /** A TX buffer to fill in place, or null if none is free right now. */
+    public @Nullable RpmsgTxBuffer tryTxBuffer() {
+        return device.txBuffer(this, RpmsgDevice.TRY);
+    }
+
+    /**
+     * Destroys the endpoint: frees its address, sends an NS destroy for a named endpoint when the name
+     * service is on, and returns only when none of its callbacks is running, so none runs afterwards
+     * (called from its own callback, that callback is the only one still on the stack). Idempotent.
+     */
+    public void destroy() {
+        device.destroy(this);
+    }
+
+    /** {@link #destroy()}. */
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    private int destinationOrThrow() {
+        int dst = destination;
+        if (dst == RpmsgAddresses.ANY) {
+            if (destroyed) {
+                throw destroyedError();
+            }
+            throw new RpmsgException(Reason.NOT_BOUND, this + " has no destination yet (wait with awaitBound, or use"
+                    + " sendTo)");
+        }
+        return dst;
+    }
+
+    RpmsgException destroyedError() {
+        return new RpmsgException(Reason.ENDPOINT_DESTROYED, this + " was destroyed");
+    }
+
+    /** Binds or unbinds; returns true if the bound state changed. Wakes {@link #awaitBound} waiters. */
+    synchronized boolean setDestination(int value) {
+        int old = destination;
+        destination = value;
+        notifyAll();
+        return (old == RpmsgAddresses.ANY) != (value == RpmsgAddresses.ANY);
+    }
+
+    /** Binds to {@code value} if still unbound; true if it did. Wakes {@link #awaitBound} waiters. */
+    synchronized boolean adopt(int value) {
+        if (destination != RpmsgAddresses.ANY || destroyed) {
+            return false;
+        }
+        destination = value;
+        notifyAll();
+        return true;
+    }
+
+    synchronized void markDestroyed() {
+        destroyed = true;
+        notifyAll();
+    }
+
+    /** Wakes {@link #awaitBound} waiters so they look at the device's state. */
+    synchronized void wakeWaiters() {
+        notifyAll();
+    }
+
+    @Override
+    public String toString() {
+        return "endpoint '" + name + "' " + RpmsgAddresses.format(address) + " -> "
+                + RpmsgAddresses.format(destination) + (destroyed ? " (destroyed)" : "");
+    }
+}

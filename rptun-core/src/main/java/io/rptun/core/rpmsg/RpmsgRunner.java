@@ -1,0 +1,77 @@
+package io.rptun.core.rpmsg;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thread that serves one device, like NuttX's rptun thread: it calls {@link RpmsgDevice#process()}
+ * while there is work and sleeps on a {@link Doorbell} (rung by the peer's kicks) when there is none. With
+ * no traffic it sleeps; it stops when the device can no longer be used, or on {@link #close()}.
+ */
+public final class RpmsgRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RpmsgRunner.class);
+    /** A safety net only: every inbound batch comes with a ring. */
+    private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+
+    private final RpmsgDevice device;
+    private final Doorbell doorbell;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private RpmsgRunner(RpmsgDevice device, Doorbell doorbell, String threadName) {
+        this.device = Objects.requireNonNull(device, "device");
+        this.doorbell = Objects.requireNonNull(doorbell, "doorbell");
+        this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
+    }
+
+    /** Starts a daemon thread named {@code threadName} serving {@code device}, woken by {@code doorbell}. */
+    public static RpmsgRunner start(RpmsgDevice device, Doorbell doorbell, String threadName) {
+        RpmsgRunner runner = new RpmsgRunner(device, doorbell, threadName);
+        runner.thread.start();
+        return runner;
+    }
+
+    private void run() {
+        while (running) {
+            RpmsgDevice.State state = device.state();
+            if (state != RpmsgDevice.State.READY && state != RpmsgDevice.State.STARTING) {
+                return;
+            }
+            int handled;
+            try {
+                handled = device.process();
+            } catch (RpmsgException e) {
+                LOG.warn("{} stopped: {}", thread.getName(), e.getMessage());
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("{}: unexpected failure", thread.getName(), e);
+                handled = 0;
+            }
+            if (handled == 0) {
+                doorbell.await(IDLE_WAIT);
+            }
+        }
+    }
+
+    /** The thread (for tests and dumps). */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** Stops the thread and waits up to 5 s for it. Does not close the device. */
+    @Override
+    public void close() {
+        running = false;
+        doorbell.ring();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

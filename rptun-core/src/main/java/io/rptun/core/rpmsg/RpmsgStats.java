@@ -1,0 +1,30 @@
+package io.rptun.core.rpmsg;
+
+import java.util.Map;
+
+/**
+ * A device's counters at one moment.
+ *
+ * @param sent messages handed to the TX ring (name-service messages included)
+ * @param received well-formed messages taken from the RX ring (name-service messages included)
+ * @param dropped inbound messages dropped and listener failures, by reason (only non-zero ones)
+ * @param txBuffersFree TX buffers in the free pool right now
+ * @param txBuffersAllocated TX buffers the host carved from the heap so far (0 on a remote)
+ * @param endpoints live endpoints
+ */
+public record RpmsgStats(long sent, long received, Map<RpmsgException.Reason, Long> dropped, int txBuffersFree,
+        int txBuffersAllocated, int endpoints) {
+    public RpmsgStats {
+        dropped = Map.copyOf(dropped);
+    }
+
+    /** Every drop, whatever the reason. */
+    public long droppedTotal() {
+        return dropped.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Drops for one reason. */
+    public long dropped(RpmsgException.Reason reason) {
+        return dropped.getOrDefault(reason, 0L);
+    }
+}

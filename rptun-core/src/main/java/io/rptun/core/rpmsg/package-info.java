@@ -1,0 +1,39 @@
+/**
+ * rpmsg over virtio, wire-compatible with OpenAMP and NuttX: an {@link io.rptun.core.rpmsg.RpmsgDevice}
+ * per rpmsg vdev (host = virtio driver, remote = virtio device), {@link io.rptun.core.rpmsg.RpmsgEndpoint}s
+ * with the name service (and NuttX's F_ACK, F_BUFSZ and F_CPUNAME extensions), and zero-copy in both
+ * directions.
+ *
+ * <h2>Layers</h2>
+ * <ul>
+ *   <li>{@link io.rptun.core.rpmsg.RpmsgHeaderLayout} and {@link io.rptun.core.rpmsg.RpmsgNsMessageLayout}:
+ *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
+ *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
+ *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
+ *   <li>{@link io.rptun.core.rpmsg.RpmsgRunner} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
+ *       thread; {@link io.rptun.core.rpmsg.RpmsgLoopback}: two devices in one JVM.</li>
+ * </ul>
+ *
+ * <h2>Memory model</h2>
+ * A message's header and payload are written with plain stores by the sender while it holds the buffer;
+ * the vring's index store (release) publishes them and the receiver's index load (acquire) makes them
+ * visible (see {@link io.rptun.core.virtio}). The vdev's status byte orders the start-up: the host clears
+ * the rings and posts its RX buffers before its release store of DRIVER_OK; the remote's acquire load of
+ * the status sees them before it touches a ring.
+ *
+ * <h2>Threads and lifetimes</h2>
+ * Endpoint callbacks run only on the thread in {@link io.rptun.core.rpmsg.RpmsgDevice#process()}, under one
+ * lock that {@link io.rptun.core.rpmsg.RpmsgEndpoint#destroy()} also takes before it returns: so no
+ * callback of a destroyed endpoint runs after destroy returned. Sends take no lock while TX buffers are
+ * free. A received message is valid only inside its callback unless held.
+ *
+ * <h2>Untrusted peer</h2>
+ * Every header field is read once and checked before use: {@code hdr.len} against the buffer's own
+ * capacity (never {@code used.len}), the destination against the endpoint table, name-service messages for
+ * their exact 40 bytes, flags and address. Malformed messages are dropped and counted; ring corruption
+ * breaks the device with a typed error.
+ */
+@NullMarked
+package io.rptun.core.rpmsg;
+
+import org.jspecify.annotations.NullMarked;
