@@ -970,13 +970,29 @@ public final class RpmsgDevice implements AutoCloseable {
     private @Nullable VringBuffer acquireOnce(Link l) {
         try {
             VringBuffer b = l.tx().acquire();
-            if (b == null && role == Role.HOST) {
-                b = growTx(l);
+            if (role == Role.HOST) {
+                return b != null ? b : growTx(l);
             }
-            return b;
+            // Remote: the host chose these buffers. One smaller than the negotiated size would sit in the free
+            // pool for ever (every send too big for it), so it goes straight back to the host, unused.
+            for (int i = 0; b != null && b.capacity() < l.txBufferSize() && i < l.tx().queue().num(); i++) {
+                drop(Reason.SHORT_BUFFER, "the host posted a " + b.capacity() + "-byte RX buffer; the negotiated"
+                        + " size is " + l.txBufferSize(), null);
+                b.length(0);
+                l.tx().submit(b);
+                b = l.tx().acquire();
+            }
+            return b != null && b.capacity() < l.txBufferSize() ? giveBack(l, b) : b;
         } catch (VringException e) {
             throw broken(e);
         }
+    }
+
+    /** Returns a too-small remote TX buffer to the host and reports "none free". */
+    private @Nullable VringBuffer giveBack(Link l, VringBuffer b) {
+        b.length(0);
+        l.tx().submit(b);
+        return null;
     }
 
     /** Host: carves another TX buffer from the heap while the TX ring has descriptors for it (OpenAMP does the same, lazily). */
@@ -1224,7 +1240,9 @@ public final class RpmsgDevice implements AutoCloseable {
             return new RpmsgException(Reason.NOT_READY, name + " is not ready (a remote waits for the host's"
                     + " DRIVER_OK)");
         }
-        return new RpmsgException(f.reason(), f.getMessage(), f);
+        // The cause is what the first failure had (the VringException of a broken ring), else the failure itself.
+        Throwable cause = f.getCause();
+        return new RpmsgException(f.reason(), f.getMessage(), cause != null ? cause : f);
     }
 
     private RpmsgException tooLarge(long length, long max) {

@@ -41,7 +41,10 @@ public final class RpmsgException extends RptunException {
         HEAP_EXHAUSTED,
         /** The waiting thread was interrupted (its interrupt flag is set again). */
         INTERRUPTED,
-        /** Inbound: a buffer shorter than the 16-byte header. Dropped. */
+        /**
+         * A buffer shorter than the 16-byte header arrived (dropped), or a remote found a host RX buffer
+         * smaller than the negotiated size when sending (given back to the host unused).
+         */
         SHORT_BUFFER,
         /** Inbound: {@code hdr.len} runs past the end of the buffer. Dropped. */
         LENGTH_BEYOND_BUFFER,
