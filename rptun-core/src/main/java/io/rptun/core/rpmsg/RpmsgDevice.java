@@ -639,6 +639,8 @@ public final class RpmsgDevice implements AutoCloseable {
             if (match.adopt(addr)) {
                 fireBound(match);
             }
+            // With F_ACK, NuttX always acknowledges, even when our own NS create went out too: a remote that
+            // missed that create (its endpoint did not exist yet) binds from the acknowledgement.
             if (!ack && l.has(RpmsgAddresses.F_ACK)) {
                 sendNsQuietly(l, match, RpmsgNsMessageLayout.CREATE_ACK);
             }
@@ -737,12 +739,14 @@ public final class RpmsgDevice implements AutoCloseable {
             throw new RpmsgException(Reason.BAD_NAME, e.getMessage(), e);
         }
         RpmsgEndpoint ep;
+        int remembered = RpmsgAddresses.ANY;
         synchronized (lock) {
             checkAlive();
             int address = src == RpmsgAddresses.ANY ? allocateAddress() : claimAddress(src);
             int destination = dst;
             if (dst == RpmsgAddresses.ANY && !name.isEmpty()) {
                 destination = remoteServices.getOrDefault(name, RpmsgAddresses.ANY);
+                remembered = destination;
             }
             ep = new RpmsgEndpoint(this, name, address, destination, dst != RpmsgAddresses.ANY, listener);
             endpoints.put(address, ep);
@@ -755,6 +759,18 @@ public final class RpmsgDevice implements AutoCloseable {
             } catch (RpmsgException e) {
                 unregister(ep);
                 throw e;
+            }
+        }
+        if (remembered != RpmsgAddresses.ANY) {
+            // Bound from an announcement that came first: tell the listener like any other binding, one
+            // callback at a time (unless an NS destroy unbound it meanwhile).
+            dispatchLock.lock();
+            try {
+                if (ep.destination() == remembered) {
+                    fireBound(ep);
+                }
+            } finally {
+                dispatchLock.unlock();
             }
         }
         return ep;
@@ -881,10 +897,10 @@ public final class RpmsgDevice implements AutoCloseable {
         if (ep.isDestroyed()) {
             throw ep.destroyedError();
         }
+        Link l = readyLink();
         if (dst == RpmsgAddresses.ANY) {
             throw new RpmsgException(Reason.NOT_BOUND, "send from " + ep + " to ANY");
         }
-        Link l = readyLink();
         long length = data.byteSize();
         if (length > l.maxPayload()) {
             throw tooLarge(length, l.maxPayload());
@@ -924,10 +940,10 @@ public final class RpmsgDevice implements AutoCloseable {
         RpmsgException refused = null;
         if (ep.isDestroyed()) {
             refused = ep.destroyedError();
+        } else if (state != State.READY) {
+            refused = unusable(); // before NOT_BOUND: a lost peer unbinds every endpoint, and should say so
         } else if (dst == RpmsgAddresses.ANY) {
             refused = new RpmsgException(Reason.NOT_BOUND, ep + " has no destination yet");
-        } else if (state != State.READY) {
-            refused = unusable();
         }
         if (refused != null) {
             l.tx().release(buffer);
