@@ -55,9 +55,9 @@ public final class RpmsgEndpoint implements AutoCloseable {
         return destination;
     }
 
-    /** True when it has a destination. */
+    /** True when it has a destination and is not destroyed. */
     public boolean isBound() {
-        return destination != RpmsgAddresses.ANY;
+        return !destroyed && destination != RpmsgAddresses.ANY;
     }
 
     /** True once destroyed (locally, or by the device closing). */
@@ -85,7 +85,7 @@ public final class RpmsgEndpoint implements AutoCloseable {
     }
 
     /**
-     * Waits until bound.
+     * Waits until bound. It may return just before {@link RpmsgListener#onBound} runs on the serving thread.
      *
      * @return true when bound, false if {@code timeout} passed first
      * @throws RpmsgException ENDPOINT_DESTROYED, PEER_LOST, DEVICE_BROKEN or DEVICE_CLOSED when it never can
@@ -94,9 +94,12 @@ public final class RpmsgEndpoint implements AutoCloseable {
     public boolean awaitBound(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (this) {
-            while (!isBound()) {
+            while (true) {
                 if (destroyed) {
                     throw destroyedError();
+                }
+                if (isBound()) {
+                    return true;
                 }
                 device.checkAlive();
                 long remaining = deadline - System.nanoTime();
@@ -111,7 +114,6 @@ public final class RpmsgEndpoint implements AutoCloseable {
                     throw new RpmsgException(Reason.INTERRUPTED, "interrupted waiting for " + this + " to be bound");
                 }
             }
-            return true;
         }
     }
 
@@ -205,6 +207,8 @@ public final class RpmsgEndpoint implements AutoCloseable {
             if (destroyed) {
                 throw destroyedError();
             }
+            // A lost, broken or closed device unbinds every endpoint: say why, not just "not bound".
+            device.checkAlive();
             throw new RpmsgException(Reason.NOT_BOUND, this + " has no destination yet (wait with awaitBound, or use"
                     + " sendTo)");
         }
