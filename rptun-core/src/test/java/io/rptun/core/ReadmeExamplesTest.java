@@ -11,6 +11,8 @@ import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.AddressWindow;
 import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.rsc.CarveoutResource;
 import io.rptun.core.rsc.FwRscVdevLayout;
 import io.rptun.core.rsc.LiveResourceTable;
@@ -29,9 +31,14 @@ import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The README's code, run as written (give or take the printing), so the README stays true. */
@@ -139,5 +146,20 @@ class ReadmeExamplesTest {
             assertThat(out.offset()).isBetween(plan.heap(0).offset(), plan.heap(0).end() - 512);
         }
         assertThat(printed).containsExactly("hello");
+    }
+
+    @Test
+    void theRpmsgExampleEchoesHelloThroughTheNameService() throws InterruptedException {
+        BlockingQueue<String> printed = new LinkedBlockingQueue<>();
+        try (RpmsgLoopback loop = RpmsgLoopback.start(RpmsgLoopback.table(64, 512))) {
+            loop.remote().createEndpoint("echo", (ep, msg) -> ep.send(msg.payload()));
+
+            RpmsgEndpoint client = loop.host().createEndpoint("echo",
+                    (ep, msg) -> printed.add("echo: " + msg.asString()));
+            assertThat(client.awaitBound(Duration.ofSeconds(5))).isTrue();
+            client.send("hello".getBytes(StandardCharsets.UTF_8));
+
+            assertThat(printed.poll(10, TimeUnit.SECONDS)).isEqualTo("echo: hello");
+        }
     }
 }
