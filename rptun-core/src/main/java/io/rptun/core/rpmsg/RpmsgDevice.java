@@ -5,29 +5,20 @@ import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import io.rptun.core.rsc.LiveResourceTable;
-import io.rptun.core.rsc.RptunConfig;
-import io.rptun.core.rsc.VdevResource;
-import io.rptun.core.rsc.VringResource;
 import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringBuffer;
 import io.rptun.core.virtio.VringException;
-import io.rptun.core.virtio.VringLayout;
 import io.rptun.core.virtio.VirtqueuePort;
 import io.rptun.core.virtio.VirtqueuePort.Mode;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -90,18 +81,9 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     static final long TRY = -1;
-    private static final int MAX_DYNAMIC = 1 << 20;
     private static final long DISPATCHER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long SENDER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgDevice.class);
-
-    /** The ports and what was negotiated; fixed once the device is READY. */
-    private record Link(VirtqueuePort tx, VirtqueuePort rx, int txBufferSize, int rxBufferSize, int features,
-            String localCpu, String remoteCpu, int maxPayload) {
-        boolean has(int feature) {
-            return (features & feature) != 0;
-        }
-    }
 
     private final Role role;
     private final SharedRegion region;
@@ -111,27 +93,19 @@ public final class RpmsgDevice implements AutoCloseable {
     private final RpmsgOptions options;
     private final String name;
     private final int vdev;
-    private final VdevResource vdevResource;
+    private final RpmsgVdev vdevInfo;
     private final long sendTimeoutNanos;
     private volatile State state = State.STARTING;
     private volatile @Nullable RpmsgException failure;
-    private volatile @Nullable Link link;
+    private volatile @Nullable RpmsgLink link;
 
     private final Object lock = new Object();
-    private final Map<Integer, RpmsgEndpoint> endpoints = new LinkedHashMap<>();
-    private final BitSet dynamicAddresses = new BitSet();
-    private final Map<String, Integer> remoteServices = new LinkedHashMap<>();
+    private final EndpointRegistry registry;
+    private final RpmsgNameService nameService;
     private final List<Long> hostBuffers = new ArrayList<>();
-    private volatile EndpointTable endpointTable = EndpointTable.EMPTY;
 
     private final ReentrantLock dispatchLock = new ReentrantLock();
-    private final VringBuffer[] inbox;
-    private final int inboxMask;
-    private int inboxHead;
-    private int inboxTail;
-    private final ArrayDeque<Copied> backlog = new ArrayDeque<>();
-    private final int backlogLimit;
-    private final VirtqueuePort.Receiver toInbox = this::toInbox;
+    private final RpmsgInbound inbound;
 
     private final ReentrantLock txLock = new ReentrantLock();
     private final Condition txFreed = txLock.newCondition();
@@ -139,7 +113,6 @@ public final class RpmsgDevice implements AutoCloseable {
     private final AtomicInteger txAllocated = new AtomicInteger();
 
     private final LongAdder sent = new LongAdder();
-    private final AtomicLong received = new AtomicLong();
     private final AtomicLongArray drops = new AtomicLongArray(Reason.values().length);
 
     private RpmsgDevice(Role role, SharedRegion region, LiveResourceTable table, @Nullable CarveoutHeap heap,
@@ -153,24 +126,11 @@ public final class RpmsgDevice implements AutoCloseable {
         this.name = options.name();
         this.vdev = options.vdev();
         this.sendTimeoutNanos = options.sendTimeout().toNanos();
-        List<VdevResource> vdevs = table.parsed().table().vdevs();
-        if (vdev >= vdevs.size()) {
-            throw new RpmsgException(Reason.BAD_VDEV, name + ": the table has " + vdevs.size() + " vdevs, no vdev "
-                    + vdev);
-        }
-        this.vdevResource = vdevs.get(vdev);
-        if (vdevResource.id() != RpmsgAddresses.VIRTIO_ID_RPMSG || vdevResource.vrings().size() != 2) {
-            throw new RpmsgException(Reason.BAD_VDEV, name + ": vdev " + vdev + " has id " + vdevResource.id()
-                    + " and " + vdevResource.vrings().size() + " vrings (rpmsg is id 7 with 2)");
-        }
-        int rxNum = vdevResource.vrings().get(role == Role.HOST ? 0 : 1).num();
-        this.inbox = new VringBuffer[Integer.highestOneBit(Math.max(2, rxNum) * 2 - 1)];
-        this.inboxMask = inbox.length - 1;
-        this.backlogLimit = 4 * inbox.length;
-    }
-
-    /** A message copied out of its RX buffer while a callback waited for a TX buffer. */
-    private record Copied(int src, int dst, byte[] payload) {
+        this.vdevInfo = new RpmsgVdev(role, region, table, vdev, this.notifier, name);
+        this.registry = new EndpointRegistry(name);
+        this.nameService = new RpmsgNameService(this, registry, lock);
+        int rxNum = vdevInfo.rxNum();
+        this.inbound = new RpmsgInbound(this, registry, nameService, rxNum, options.rxBatch());
     }
 
     /**
@@ -208,13 +168,13 @@ public final class RpmsgDevice implements AutoCloseable {
         int features = table.dfeatures(vdev) & options.features();
         table.setGfeatures(vdev, features);
         notifier.notify(PeerNotifier.ALL);
-        Vring rxRing = vring(0);
-        Vring txRing = vring(1);
+        Vring rxRing = vdevInfo.vring(0);
+        Vring txRing = vdevInfo.vring(1);
         rxRing.clear();
         txRing.clear();
-        Link l = newLink(features,
-                VirtqueuePort.driver(name + ".tx", txRing, region, Mode.SEND, kick(1)),
-                VirtqueuePort.driver(name + ".rx", rxRing, region, Mode.RECEIVE, kick(0)));
+        RpmsgLink l = vdevInfo.link(features,
+                VirtqueuePort.driver(name + ".tx", txRing, region, Mode.SEND, vdevInfo.kick(1)),
+                VirtqueuePort.driver(name + ".rx", rxRing, region, Mode.RECEIVE, vdevInfo.kick(0)));
         synchronized (lock) {
             for (int i = 0; i < rxRing.num(); i++) {
                 VringBuffer b = l.rx().allocateBuffer(h, l.rxBufferSize());
@@ -242,19 +202,19 @@ public final class RpmsgDevice implements AutoCloseable {
             return false;
         }
         int features = table.gfeatures(vdev);
-        Link l;
+        RpmsgLink l;
         try {
-            Vring txRing = vring(0);
-            Vring rxRing = vring(1);
-            long from = bufferWindowStart(txRing, rxRing);
-            long to = bufferWindowEnd();
+            Vring txRing = vdevInfo.vring(0);
+            Vring rxRing = vdevInfo.vring(1);
+            long from = vdevInfo.bufferWindowStart(txRing, rxRing);
+            long to = vdevInfo.bufferWindowEnd();
             if (from >= to) {
                 throw new IllegalArgumentException("no room for buffers between 0x" + Long.toHexString(from)
                         + " and 0x" + Long.toHexString(to));
             }
-            l = newLink(features,
-                    VirtqueuePort.device(name + ".tx", txRing, region, from, to, Mode.SEND, kick(0)),
-                    VirtqueuePort.device(name + ".rx", rxRing, region, from, to, Mode.RECEIVE, kick(1)));
+            l = vdevInfo.link(features,
+                    VirtqueuePort.device(name + ".tx", txRing, region, from, to, Mode.SEND, vdevInfo.kick(0)),
+                    VirtqueuePort.device(name + ".rx", rxRing, region, from, to, Mode.RECEIVE, vdevInfo.kick(1)));
         } catch (AddressException | IllegalArgumentException e) {
             fail(State.BROKEN, new RpmsgException(Reason.BAD_VDEV, name + ": the host's vdev " + vdev
                     + " does not fit the shared memory: " + e.getMessage(), e));
@@ -270,89 +230,14 @@ public final class RpmsgDevice implements AutoCloseable {
             link = l;
             state = State.READY;
         }
-        List<RpmsgEndpoint> named;
-        synchronized (lock) {
-            named = new ArrayList<>(endpoints.values());
-        }
-        for (RpmsgEndpoint ep : named) {
+        for (RpmsgEndpoint ep : endpoints()) {
             try {
-                announce(l, ep);
+                nameService.announce(l, ep);
             } catch (RpmsgException e) {
                 LOG.warn("{}: could not announce {}: {}", name, ep, e.getMessage());
             }
         }
         return true;
-    }
-
-    private Link newLink(int features, VirtqueuePort tx, VirtqueuePort rx) {
-        int h2r = RpmsgAddresses.DEFAULT_BUFFER_SIZE;
-        int r2h = RpmsgAddresses.DEFAULT_BUFFER_SIZE;
-        String host = "";
-        String remote = "";
-        Optional<RptunConfig> config = vdevResource.rptunConfig();
-        if (config.isPresent()) {
-            RptunConfig c = config.get();
-            if ((features & RpmsgAddresses.F_BUFSZ) != 0) {
-                h2r = bufferSize("h2r_buf_size", c.h2rBufSize());
-                r2h = bufferSize("r2h_buf_size", c.r2hBufSize());
-            }
-            if ((features & RpmsgAddresses.F_CPUNAME) != 0) {
-                host = c.hostCpuName();
-                remote = c.remoteCpuName();
-            }
-        }
-        int txSize = role == Role.HOST ? h2r : r2h;
-        int rxSize = role == Role.HOST ? r2h : h2r;
-        int maxPayload = Math.min(txSize - RpmsgHeaderLayout.SIZE, RpmsgHeaderLayout.MAX_LEN);
-        return new Link(tx, rx, txSize, rxSize, features, role == Role.HOST ? host : remote,
-                role == Role.HOST ? remote : host, maxPayload);
-    }
-
-    private int bufferSize(String field, long value) {
-        if (value == 0) {
-            return RpmsgAddresses.DEFAULT_BUFFER_SIZE;
-        }
-        if (value <= RpmsgHeaderLayout.SIZE || value > Integer.MAX_VALUE) {
-            throw new RpmsgException(Reason.BAD_VDEV, name + ": fw_rsc_config." + field + "=" + value
-                    + " (a buffer needs room for the 16-byte header and a payload)");
-        }
-        return (int) value;
-    }
-
-    private Vring vring(int index) {
-        VringResource r = vdevResource.vrings().get(index);
-        long da = table.vringDa(vdev, index);
-        try {
-            return Vring.at(region, da, r.num(), r.align());
-        } catch (AddressException | IllegalArgumentException e) {
-            throw new RpmsgException(Reason.BAD_VDEV, name + ": vring " + index + " at da 0x" + Long.toHexString(da)
-                    + " (num " + r.num() + ", align " + r.align() + ") does not fit the shared region", e);
-        }
-    }
-
-    /** After the table and both vrings: a driver pointing a buffer at them is refused. */
-    private long bufferWindowStart(Vring a, Vring b) {
-        long start = table.parsed().extent();
-        for (Vring v : List.of(a, b)) {
-            long offset = v.memory().address() - region.segment().address();
-            start = Math.max(start, offset + VringLayout.byteSize(v.num(), v.align()));
-        }
-        return start;
-    }
-
-    /** The end of the vdev's carveout when it has one, else of the region. */
-    private long bufferWindowEnd() {
-        var carveouts = table.parsed().table().carveouts();
-        if (vdev < carveouts.size() && carveouts.get(vdev).len() > 0) {
-            long len = carveouts.get(vdev).len();
-            return region.offsetOfDa(table.carveoutDa(vdev), len) + len;
-        }
-        return region.size();
-    }
-
-    private io.rptun.core.virtio.Notifier kick(int vringIndex) {
-        int id = table.vringNotifyId(vdev, vringIndex);
-        return () -> notifier.notify(id);
     }
 
     /**
@@ -408,167 +293,22 @@ public final class RpmsgDevice implements AutoCloseable {
         if (state == State.STARTING && (role != Role.REMOTE || !tryStart())) {
             return 0;
         }
-        Link l = link;
+        RpmsgLink l = link;
         if (state != State.READY || l == null) {
             return 0;
         }
-        int handled = 0;
-        int budget = 4 * inbox.length;
         try {
-            handled += dispatchInbox();
-            while (handled < budget && state == State.READY) {
-                int room = inbox.length - (inboxTail - inboxHead);
-                int got = l.rx().receive(toInbox, Math.min(options.rxBatch(), room));
-                if (got == 0) {
-                    break;
-                }
-                handled += dispatchInbox();
-            }
-            if (state == State.READY) {
-                l.rx().flush();
-            }
+            return inbound.serve(l);
         } catch (VringException e) {
             throw broken(e);
         } finally {
             signalTxWaiters();
         }
-        return handled;
-    }
-
-    private void toInbox(VringBuffer buffer) {
-        inbox[inboxTail++ & inboxMask] = buffer;
-    }
-
-    /** Dispatches, in arrival order, everything copied to the backlog and then everything in the inbox. */
-    private int dispatchInbox() {
-        int n = 0;
-        while (true) {
-            Copied c = backlog.pollFirst();
-            if (c != null) {
-                route(c.src(), c.dst(), c.payload().length, MemorySegment.ofArray(c.payload()), 0, null);
-                n++;
-                continue;
-            }
-            VringBuffer b = takeInbox();
-            if (b == null) {
-                return n;
-            }
-            int len = validate(b);
-            if (len >= 0) {
-                MemorySegment seg = b.segment();
-                route(RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), len, seg, RpmsgHeaderLayout.SIZE, b);
-            }
-            n++;
-        }
-    }
-
-    private @Nullable VringBuffer takeInbox() {
-        if (inboxHead == inboxTail) {
-            return null;
-        }
-        int slot = inboxHead & inboxMask;
-        VringBuffer b = inbox[slot];
-        inbox[slot] = null;
-        inboxHead++;
-        return b;
-    }
-
-    /** {@code hdr.len} of an RX buffer, or -1 when the header is malformed (the buffer is then dropped and returned). */
-    private int validate(VringBuffer b) {
-        MemorySegment seg = b.segment();
-        long capacity = b.capacity();
-        if (capacity < RpmsgHeaderLayout.SIZE) {
-            drop(Reason.SHORT_BUFFER, "a " + capacity + "-byte buffer cannot hold the 16-byte rpmsg header", null);
-            returnRx(b, true);
-            return -1;
-        }
-        int len = RpmsgHeaderLayout.len(seg);
-        if (RpmsgHeaderLayout.SIZE + len > capacity) {
-            drop(Reason.LENGTH_BEYOND_BUFFER, "hdr.len=" + len + " from " + RpmsgAddresses.format(RpmsgHeaderLayout.src(seg))
-                    + " to " + RpmsgAddresses.format(RpmsgHeaderLayout.dst(seg)) + " runs past its " + capacity
-                    + "-byte buffer", null);
-            returnRx(b, true);
-            return -1;
-        }
-        return len;
-    }
-
-    /**
-     * While a callback on this thread waits for a TX buffer: copies what the peer sent (first whatever waits
-     * in the inbox) to the backlog, in order, and gives the RX buffers back at once, so a peer whose own
-     * callback waits for them can go on. Dispatch order is unchanged: the backlog is dispatched first once
-     * the callback returns. Bounded by {@code backlogLimit} messages.
-     *
-     * @return true if any buffer went back to the peer
-     */
-    private boolean drainToBacklog(Link l) {
-        boolean progress = false;
-        while (backlog.size() < backlogLimit && state == State.READY) {
-            VringBuffer b = takeInbox();
-            if (b == null) {
-                int room = Math.min(inbox.length, backlogLimit - backlog.size());
-                if (l.rx().receive(toInbox, Math.min(options.rxBatch(), room)) == 0) {
-                    break;
-                }
-                continue;
-            }
-            progress = true;
-            int len = validate(b);
-            if (len < 0) {
-                continue;
-            }
-            MemorySegment seg = b.segment();
-            byte[] payload = new byte[len];
-            MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, RpmsgHeaderLayout.SIZE, payload, 0, len);
-            backlog.addLast(new Copied(RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), payload));
-            returnRx(b, true);
-        }
-        if (progress && state == State.READY) {
-            l.rx().flush();
-        }
-        return progress;
-    }
-
-    /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
-    private void route(int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
-        received.incrementAndGet();
-        if (dst == RpmsgAddresses.NS_ADDR) {
-            try {
-                nameService(data, offset, src, len);
-            } finally {
-                if (b != null) {
-                    returnRx(b, true);
-                }
-            }
-            return;
-        }
-        RpmsgEndpoint ep = endpointTable.get(dst);
-        if (ep == null || ep.isDestroyed()) {
-            drop(Reason.UNKNOWN_DESTINATION, "no endpoint at " + RpmsgAddresses.format(dst) + " for " + len
-                    + " bytes from " + RpmsgAddresses.format(src), null);
-            if (b != null) {
-                returnRx(b, true);
-            }
-            return;
-        }
-        if (!ep.isBound() && ep.adopt(src)) {
-            fireBound(ep);
-        }
-        RpmsgMessage message = new RpmsgMessage(this, data, offset, b, src, dst, len);
-        try {
-            ep.listener().onMessage(ep, message);
-        } catch (RuntimeException | Error e) {
-            callbackFailed(ep, "onMessage", e);
-        } finally {
-            if (message.callbackReturned() && b != null) {
-                returnRx(b, true);
-            }
-        }
     }
 
     /** Gives an RX buffer back to the peer: staged by the serving thread, submitted from a release. */
     void returnRx(VringBuffer buffer, boolean staged) {
-        Link l = link;
+        RpmsgLink l = link;
         if (l == null || state != State.READY) {
             return; // the rings are gone or no longer ours to write
         }
@@ -585,113 +325,8 @@ public final class RpmsgDevice implements AutoCloseable {
 
     // ---------------------------------------------------------------- name service
 
-    private void nameService(MemorySegment data, long offset, int src, int len) {
-        Link l = Objects.requireNonNull(link);
-        if (!l.has(RpmsgAddresses.F_NS)) {
-            drop(Reason.NS_DISABLED, "name-service message from " + RpmsgAddresses.format(src)
-                    + " while F_NS is off", null);
-            return;
-        }
-        if (len != RpmsgNsMessageLayout.SIZE) {
-            drop(Reason.NS_WRONG_SIZE, "name-service message of " + len + " bytes from "
-                    + RpmsgAddresses.format(src) + " (must be " + RpmsgNsMessageLayout.SIZE + ")", null);
-            return;
-        }
-        MemorySegment msg = data.asSlice(offset, RpmsgNsMessageLayout.SIZE);
-        String service = RpmsgNsMessageLayout.name(msg);
-        int addr = RpmsgNsMessageLayout.addr(msg);
-        int flags = RpmsgNsMessageLayout.flags(msg);
-        boolean ackAllowed = l.has(RpmsgAddresses.F_ACK);
-        if (addr == RpmsgAddresses.ANY || (flags == RpmsgNsMessageLayout.CREATE_ACK && !ackAllowed)
-                || (flags != RpmsgNsMessageLayout.CREATE && flags != RpmsgNsMessageLayout.DESTROY
-                        && flags != RpmsgNsMessageLayout.CREATE_ACK)) {
-            drop(Reason.NS_MALFORMED, "name-service message '" + service + "' addr " + RpmsgAddresses.format(addr)
-                    + " flags " + flags + (ackAllowed ? "" : " (F_ACK is off)"), null);
-            return;
-        }
-        if (flags == RpmsgNsMessageLayout.DESTROY) {
-            remoteDestroyed(service, addr);
-        } else {
-            remoteCreated(l, service, addr, flags == RpmsgNsMessageLayout.CREATE_ACK);
-        }
-    }
-
-    private void remoteCreated(Link l, String service, int addr, boolean ack) {
-        RpmsgEndpoint match = null;
-        boolean alreadyBound = false;
-        synchronized (lock) {
-            remoteServices.put(service, addr);
-            for (RpmsgEndpoint e : endpoints.values()) {
-                if (!e.name().equals(service) || e.isDestroyed()) {
-                    continue;
-                }
-                if (e.destination() == addr) {
-                    alreadyBound = true;
-                } else if (!e.isBound() && match == null) {
-                    match = e;
-                }
-            }
-        }
-        if (alreadyBound) {
-            return;
-        }
-        if (match != null) {
-            if (match.adopt(addr)) {
-                fireBound(match);
-            }
-            // With F_ACK, NuttX always acknowledges, even when our own NS create went out too: a remote that
-            // missed that create (its endpoint did not exist yet) binds from the acknowledgement.
-            if (!ack && l.has(RpmsgAddresses.F_ACK)) {
-                sendNsQuietly(l, match, RpmsgNsMessageLayout.CREATE_ACK);
-            }
-            return;
-        }
-        BindHook hook = options.bindHook();
-        if (!ack && hook != null) {
-            try {
-                hook.bind(this, service, addr);
-            } catch (RuntimeException | Error e) {
-                callbackFailed(null, "bind hook for '" + service + "'", e);
-            }
-        }
-    }
-
-    private void remoteDestroyed(String service, int addr) {
-        List<RpmsgEndpoint> unbound = new ArrayList<>();
-        synchronized (lock) {
-            remoteServices.remove(service, addr);
-            for (RpmsgEndpoint e : endpoints.values()) {
-                if (e.name().equals(service) && e.destination() == addr) {
-                    unbound.add(e);
-                }
-            }
-        }
-        for (RpmsgEndpoint e : unbound) {
-            if (e.setDestination(RpmsgAddresses.ANY)) {
-                fireUnbind(e);
-            }
-        }
-    }
-
-    /**
-     * What a named endpoint tells the remote once the device is ready: an unbound one asks for a binding
-     * (NS create); a bound one acknowledges with F_ACK (CREATE_ACK), or without it sends NS create too if
-     * it was bound from an earlier announcement, so the remote's waiting endpoint binds.
-     */
-    private void announce(Link l, RpmsgEndpoint ep) {
-        if (ep.name().isEmpty() || !l.has(RpmsgAddresses.F_NS) || ep.isDestroyed()) {
-            return;
-        }
-        if (!ep.isBound()) {
-            sendNs(l, ep, RpmsgNsMessageLayout.CREATE, sendTimeoutNanos);
-        } else if (l.has(RpmsgAddresses.F_ACK)) {
-            sendNs(l, ep, RpmsgNsMessageLayout.CREATE_ACK, sendTimeoutNanos);
-        } else if (!ep.destinationGiven()) {
-            sendNs(l, ep, RpmsgNsMessageLayout.CREATE, sendTimeoutNanos);
-        }
-    }
-
-    private void sendNs(Link l, RpmsgEndpoint ep, int flags, long timeoutNanos) {
+    /** Sends a name-service message for {@code ep}, waiting up to {@code timeoutNanos} for a TX buffer. */
+    void sendNs(RpmsgLink l, RpmsgEndpoint ep, int flags, long timeoutNanos) {
         VringBuffer b = acquireTx(l, timeoutNanos);
         if (b == null) {
             throw new RpmsgException(Reason.NO_TX_BUFFER, name + ": no TX buffer for the name-service message of "
@@ -706,7 +341,7 @@ public final class RpmsgDevice implements AutoCloseable {
         submitTx(l, b, ep.address(), RpmsgAddresses.NS_ADDR, RpmsgNsMessageLayout.SIZE);
     }
 
-    private void sendNsQuietly(Link l, RpmsgEndpoint ep, int flags) {
+    void sendNsQuietly(RpmsgLink l, RpmsgEndpoint ep, int flags) {
         try {
             sendNs(l, ep, flags, sendTimeoutNanos);
         } catch (RpmsgException e) {
@@ -739,23 +374,15 @@ public final class RpmsgDevice implements AutoCloseable {
             throw new RpmsgException(Reason.BAD_NAME, e.getMessage(), e);
         }
         RpmsgEndpoint ep;
-        int remembered = RpmsgAddresses.ANY;
         synchronized (lock) {
             checkAlive();
-            int address = src == RpmsgAddresses.ANY ? allocateAddress() : claimAddress(src);
-            int destination = dst;
-            if (dst == RpmsgAddresses.ANY && !name.isEmpty()) {
-                destination = remoteServices.getOrDefault(name, RpmsgAddresses.ANY);
-                remembered = destination;
-            }
-            ep = new RpmsgEndpoint(this, name, address, destination, dst != RpmsgAddresses.ANY, listener);
-            endpoints.put(address, ep);
-            endpointTable = EndpointTable.of(endpoints.values());
+            ep = registry.register(this, name, src, dst, listener);
         }
-        Link l = link;
+        int remembered = dst == RpmsgAddresses.ANY ? ep.destination() : RpmsgAddresses.ANY;
+        RpmsgLink l = link;
         if (state == State.READY && l != null) {
             try {
-                announce(l, ep);
+                nameService.announce(l, ep);
             } catch (RpmsgException e) {
                 unregister(ep);
                 throw e;
@@ -776,45 +403,9 @@ public final class RpmsgDevice implements AutoCloseable {
         return ep;
     }
 
-    private int allocateAddress() {
-        int i = dynamicAddresses.nextClearBit(0);
-        if (i >= MAX_DYNAMIC) {
-            throw new RpmsgException(Reason.NO_ADDRESS, name + ": all " + MAX_DYNAMIC + " dynamic addresses are taken");
-        }
-        dynamicAddresses.set(i);
-        return RpmsgAddresses.FIRST_DYNAMIC + i;
-    }
-
-    private int claimAddress(int src) {
-        if (src == RpmsgAddresses.NS_ADDR || endpoints.containsKey(src)) {
-            throw new RpmsgException(Reason.ADDRESS_IN_USE, name + ": address " + RpmsgAddresses.format(src)
-                    + (src == RpmsgAddresses.NS_ADDR ? " is the name service's" : " is taken by " + endpoints.get(src)));
-        }
-        int i = dynamicIndex(src);
-        if (i >= 0) {
-            dynamicAddresses.set(i);
-        }
-        return src;
-    }
-
-    private static int dynamicIndex(int address) {
-        long offset = Integer.toUnsignedLong(address) - RpmsgAddresses.FIRST_DYNAMIC;
-        return offset >= 0 && offset < MAX_DYNAMIC ? (int) offset : -1;
-    }
-
     private boolean unregister(RpmsgEndpoint ep) {
         synchronized (lock) {
-            if (ep.isDestroyed()) {
-                return false;
-            }
-            ep.markDestroyed();
-            endpoints.remove(ep.address());
-            int i = dynamicIndex(ep.address());
-            if (i >= 0) {
-                dynamicAddresses.clear(i);
-            }
-            endpointTable = EndpointTable.of(endpoints.values());
-            return true;
+            return registry.unregister(ep);
         }
     }
 
@@ -822,7 +413,7 @@ public final class RpmsgDevice implements AutoCloseable {
         if (!unregister(ep)) {
             return;
         }
-        Link l = link;
+        RpmsgLink l = link;
         if (state == State.READY && l != null && !ep.name().isEmpty() && l.has(RpmsgAddresses.F_NS)) {
             sendNsQuietly(l, ep, RpmsgNsMessageLayout.DESTROY);
         }
@@ -839,24 +430,24 @@ public final class RpmsgDevice implements AutoCloseable {
 
     /** The endpoint at {@code address}, or null. */
     public @Nullable RpmsgEndpoint endpoint(int address) {
-        return endpointTable.get(address);
+        return registry.get(address);
     }
 
     /** Every endpoint, in creation order. */
     public List<RpmsgEndpoint> endpoints() {
         synchronized (lock) {
-            return List.copyOf(endpoints.values());
+            return registry.all();
         }
     }
 
     /** The services the remote announced and has not destroyed: name to remote address. */
     public Map<String, Integer> remoteServices() {
         synchronized (lock) {
-            return Map.copyOf(remoteServices);
+            return registry.services();
         }
     }
 
-    private void fireBound(RpmsgEndpoint ep) {
+    void fireBound(RpmsgEndpoint ep) {
         if (ep.isDestroyed()) {
             return;
         }
@@ -867,7 +458,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    private void fireUnbind(RpmsgEndpoint ep) {
+    void fireUnbind(RpmsgEndpoint ep) {
         if (ep.isDestroyed()) {
             return;
         }
@@ -886,7 +477,7 @@ public final class RpmsgDevice implements AutoCloseable {
 
     /** The largest payload of one message (TX buffer size minus the 16-byte header). */
     public int maxPayload() {
-        Link l = link;
+        RpmsgLink l = link;
         if (l != null) {
             return l.maxPayload();
         }
@@ -897,7 +488,7 @@ public final class RpmsgDevice implements AutoCloseable {
         if (ep.isDestroyed()) {
             throw ep.destroyedError();
         }
-        Link l = readyLink();
+        RpmsgLink l = readyLink();
         if (dst == RpmsgAddresses.ANY) {
             throw new RpmsgException(Reason.NOT_BOUND, "send from " + ep + " to ANY");
         }
@@ -922,7 +513,7 @@ public final class RpmsgDevice implements AutoCloseable {
         if (ep.isDestroyed()) {
             throw ep.destroyedError();
         }
-        Link l = readyLink();
+        RpmsgLink l = readyLink();
         VringBuffer b = acquireTx(l, timeoutNanos);
         if (b == null) {
             return null;
@@ -936,7 +527,7 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     void sendFilled(RpmsgEndpoint ep, VringBuffer buffer, int dst, int length) {
-        Link l = Objects.requireNonNull(link);
+        RpmsgLink l = Objects.requireNonNull(link);
         RpmsgException refused = null;
         if (ep.isDestroyed()) {
             refused = ep.destroyedError();
@@ -957,7 +548,7 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     /** Writes the header and hands the buffer to the ring; a buffer the ring refuses goes back to the pool. */
-    private void submitTx(Link l, VringBuffer b, int src, int dst, int length) {
+    private void submitTx(RpmsgLink l, VringBuffer b, int src, int dst, int length) {
         RpmsgHeaderLayout.write(b.segment(), src, dst, length);
         // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
         b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
@@ -975,7 +566,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    private @Nullable VringBuffer acquireTx(Link l, long timeoutNanos) {
+    private @Nullable VringBuffer acquireTx(RpmsgLink l, long timeoutNanos) {
         VringBuffer b = acquireOnce(l);
         if (b != null || timeoutNanos == TRY) {
             return b;
@@ -983,7 +574,7 @@ public final class RpmsgDevice implements AutoCloseable {
         return awaitTx(l, timeoutNanos);
     }
 
-    private @Nullable VringBuffer acquireOnce(Link l) {
+    private @Nullable VringBuffer acquireOnce(RpmsgLink l) {
         try {
             VringBuffer b = l.tx().acquire();
             if (role == Role.HOST) {
@@ -1005,14 +596,14 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     /** Returns a too-small remote TX buffer to the host and reports "none free". */
-    private @Nullable VringBuffer giveBack(Link l, VringBuffer b) {
+    private @Nullable VringBuffer giveBack(RpmsgLink l, VringBuffer b) {
         b.length(0);
         l.tx().submit(b);
         return null;
     }
 
     /** Host: carves another TX buffer from the heap while the TX ring has descriptors for it (OpenAMP does the same, lazily). */
-    private @Nullable VringBuffer growTx(Link l) {
+    private @Nullable VringBuffer growTx(RpmsgLink l) {
         int num = l.tx().queue().num();
         if (txAllocated.get() >= num) {
             return null;
@@ -1030,7 +621,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    private VringBuffer awaitTx(Link l, long timeoutNanos) {
+    private VringBuffer awaitTx(RpmsgLink l, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         txWaiters.incrementAndGet();
         try {
@@ -1050,7 +641,7 @@ public final class RpmsgDevice implements AutoCloseable {
                 if (dispatchLock.isHeldByCurrentThread()) {
                     // A send from a callback: keep giving the peer its buffers back (copying what they hold).
                     try {
-                        if (drainToBacklog(l)) {
+                        if (inbound.drainToBacklog(l)) {
                             continue;
                         }
                     } catch (VringException e) {
@@ -1111,31 +702,31 @@ public final class RpmsgDevice implements AutoCloseable {
 
     /** The negotiated features (gfeatures), 0 before READY. */
     public int features() {
-        Link l = link;
+        RpmsgLink l = link;
         return l == null ? 0 : l.features();
     }
 
     /** This side's cpu name from {@code fw_rsc_config} with F_CPUNAME, else "". */
     public String localCpuName() {
-        Link l = link;
+        RpmsgLink l = link;
         return l == null ? "" : l.localCpu();
     }
 
     /** The other side's cpu name from {@code fw_rsc_config} with F_CPUNAME, else "". */
     public String remoteCpuName() {
-        Link l = link;
+        RpmsgLink l = link;
         return l == null ? "" : l.remoteCpu();
     }
 
     /** TX and RX buffer sizes (header included), 0 before READY. */
     public int txBufferSize() {
-        Link l = link;
+        RpmsgLink l = link;
         return l == null ? 0 : l.txBufferSize();
     }
 
     /** RX buffer size (header included), 0 before READY. */
     public int rxBufferSize() {
-        Link l = link;
+        RpmsgLink l = link;
         return l == null ? 0 : l.rxBufferSize();
     }
 
@@ -1161,7 +752,7 @@ public final class RpmsgDevice implements AutoCloseable {
      */
     @Override
     public void close() {
-        Link l = link;
+        RpmsgLink l = link;
         if (state == State.READY && l != null && l.has(RpmsgAddresses.F_NS)) {
             for (RpmsgEndpoint ep : endpoints()) {
                 if (!ep.name().isEmpty()) {
@@ -1208,8 +799,8 @@ public final class RpmsgDevice implements AutoCloseable {
             }
             failure = why;
             state = newState;
-            remoteServices.clear();
-            all = List.copyOf(endpoints.values());
+            registry.forgetServices();
+            all = registry.all();
             for (RpmsgEndpoint e : all) {
                 if (e.isBound()) {
                     bound.add(e);
@@ -1241,8 +832,8 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    private Link readyLink() {
-        Link l = link;
+    private RpmsgLink readyLink() {
+        RpmsgLink l = link;
         if (state != State.READY || l == null) {
             throw unusable();
         }
@@ -1266,7 +857,7 @@ public final class RpmsgDevice implements AutoCloseable {
                 + " a TX buffer (at most " + max + " after the 16-byte header)");
     }
 
-    private void drop(Reason reason, String what, @Nullable Throwable cause) {
+    void drop(Reason reason, String what, @Nullable Throwable cause) {
         drops.incrementAndGet(reason.ordinal());
         RpmsgException e = new RpmsgException(reason, name + ": dropped: " + what, cause);
         LOG.debug("{}", e.getMessage());
@@ -1280,7 +871,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    private void callbackFailed(@Nullable RpmsgEndpoint ep, String callback, Throwable e) {
+    void callbackFailed(@Nullable RpmsgEndpoint ep, String callback, Throwable e) {
         if (e instanceof VirtualMachineError vme) {
             throw vme;
         }
@@ -1299,14 +890,14 @@ public final class RpmsgDevice implements AutoCloseable {
                 dropped.put(r, n);
             }
         }
-        Link l = link;
-        return new RpmsgStats(sent.sum(), received.get(), dropped, l == null ? 0 : l.tx().freeBuffers(),
+        RpmsgLink l = link;
+        return new RpmsgStats(sent.sum(), inbound.received(), dropped, l == null ? 0 : l.tx().freeBuffers(),
                 txAllocated.get(), endpointCount());
     }
 
     private int endpointCount() {
         synchronized (lock) {
-            return endpoints.size();
+            return registry.size();
         }
     }
 

@@ -1,0 +1,209 @@
+package io.rptun.core.rpmsg;
+
+import io.rptun.core.rpmsg.RpmsgException.Reason;
+import io.rptun.core.virtio.VirtqueuePort;
+import io.rptun.core.virtio.VringBuffer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The receive side of a device: takes RX buffers from the ring into an inbox, checks each header (the
+ * peer is untrusted), and routes each message to the name service or its endpoint's listener, in arrival
+ * order. Used only by the thread that holds the device's dispatch lock.
+ *
+ * <p>While a callback on that thread waits for a TX buffer, {@link #drainToBacklog} copies what arrives
+ * (and what still waits in the inbox) to a bounded backlog and gives the RX buffers back at once, so a
+ * peer whose own callback waits for them can go on; the backlog is dispatched first afterwards, so the
+ * order stays the order of arrival.
+ */
+final class RpmsgInbound {
+    /** A message copied out of its RX buffer while a callback waited for a TX buffer. */
+    private record Copied(int src, int dst, byte[] payload) {
+    }
+
+    private final RpmsgDevice device;
+    private final EndpointRegistry registry;
+    private final RpmsgNameService nameService;
+    private final int rxBatch;
+    private final VringBuffer[] inbox;
+    private final int inboxMask;
+    private int inboxHead;
+    private int inboxTail;
+    private final ArrayDeque<Copied> backlog = new ArrayDeque<>();
+    private final int backlogLimit;
+    private final VirtqueuePort.Receiver toInbox = this::toInbox;
+    private final AtomicLong received = new AtomicLong();
+
+    RpmsgInbound(RpmsgDevice device, EndpointRegistry registry, RpmsgNameService nameService, int rxNum,
+            int rxBatch) {
+        this.device = device;
+        this.registry = registry;
+        this.nameService = nameService;
+        this.rxBatch = rxBatch;
+        this.inbox = new VringBuffer[Integer.highestOneBit(Math.max(2, rxNum) * 2 - 1)];
+        this.inboxMask = inbox.length - 1;
+        this.backlogLimit = 4 * inbox.length;
+    }
+
+    /** Well-formed messages taken so far (name-service messages included). */
+    long received() {
+        return received.get();
+    }
+
+    /**
+     * Dispatches what waits, then takes and dispatches what the peer sent, up to a budget of four rings'
+     * worth, and publishes the returned buffers.
+     *
+     * @return buffers handled (delivered or dropped)
+     * @throws io.rptun.core.virtio.VringException if the ring is corrupt
+     */
+    int serve(RpmsgLink l) {
+        int handled = dispatchInbox(l);
+        int budget = 4 * inbox.length;
+        while (handled < budget && device.state() == RpmsgDevice.State.READY) {
+            int room = inbox.length - (inboxTail - inboxHead);
+            if (l.rx().receive(toInbox, Math.min(rxBatch, room)) == 0) {
+                break;
+            }
+            handled += dispatchInbox(l);
+        }
+        if (device.state() == RpmsgDevice.State.READY) {
+            l.rx().flush();
+        }
+        return handled;
+    }
+
+    private void toInbox(VringBuffer buffer) {
+        inbox[inboxTail++ & inboxMask] = buffer;
+    }
+
+    /** Dispatches, in arrival order, everything copied to the backlog and then everything in the inbox. */
+    private int dispatchInbox(RpmsgLink l) {
+        int n = 0;
+        while (true) {
+            Copied c = backlog.pollFirst();
+            if (c != null) {
+                route(l, c.src(), c.dst(), c.payload().length, MemorySegment.ofArray(c.payload()), 0, null);
+                n++;
+                continue;
+            }
+            VringBuffer b = takeInbox();
+            if (b == null) {
+                return n;
+            }
+            int len = validate(b);
+            if (len >= 0) {
+                MemorySegment seg = b.segment();
+                route(l, RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), len, seg, RpmsgHeaderLayout.SIZE, b);
+            }
+            n++;
+        }
+    }
+
+    private @Nullable VringBuffer takeInbox() {
+        if (inboxHead == inboxTail) {
+            return null;
+        }
+        int slot = inboxHead & inboxMask;
+        VringBuffer b = inbox[slot];
+        inbox[slot] = null;
+        inboxHead++;
+        return b;
+    }
+
+    /** {@code hdr.len} of an RX buffer, or -1 when the header is malformed (the buffer is then dropped and returned). */
+    private int validate(VringBuffer b) {
+        MemorySegment seg = b.segment();
+        long capacity = b.capacity();
+        if (capacity < RpmsgHeaderLayout.SIZE) {
+            device.drop(Reason.SHORT_BUFFER, "a " + capacity + "-byte buffer cannot hold the 16-byte rpmsg header", null);
+            device.returnRx(b, true);
+            return -1;
+        }
+        int len = RpmsgHeaderLayout.len(seg);
+        if (RpmsgHeaderLayout.SIZE + len > capacity) {
+            device.drop(Reason.LENGTH_BEYOND_BUFFER, "hdr.len=" + len + " from " + RpmsgAddresses.format(RpmsgHeaderLayout.src(seg))
+                    + " to " + RpmsgAddresses.format(RpmsgHeaderLayout.dst(seg)) + " runs past its " + capacity
+                    + "-byte buffer", null);
+            device.returnRx(b, true);
+            return -1;
+        }
+        return len;
+    }
+
+    /**
+     * While a callback on this thread waits for a TX buffer: copies what the peer sent (first whatever waits
+     * in the inbox) to the backlog, in order, and gives the RX buffers back at once, so a peer whose own
+     * callback waits for them can go on. Dispatch order is unchanged: the backlog is dispatched first once
+     * the callback returns. Bounded by {@code backlogLimit} messages.
+     *
+     * @return true if any buffer went back to the peer
+     */
+    boolean drainToBacklog(RpmsgLink l) {
+        boolean progress = false;
+        while (backlog.size() < backlogLimit && device.state() == RpmsgDevice.State.READY) {
+            VringBuffer b = takeInbox();
+            if (b == null) {
+                int room = Math.min(inbox.length, backlogLimit - backlog.size());
+                if (l.rx().receive(toInbox, Math.min(rxBatch, room)) == 0) {
+                    break;
+                }
+                continue;
+            }
+            progress = true;
+            int len = validate(b);
+            if (len < 0) {
+                continue;
+            }
+            MemorySegment seg = b.segment();
+            byte[] payload = new byte[len];
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, RpmsgHeaderLayout.SIZE, payload, 0, len);
+            backlog.addLast(new Copied(RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), payload));
+            device.returnRx(b, true);
+        }
+        if (progress && device.state() == RpmsgDevice.State.READY) {
+            l.rx().flush();
+        }
+        return progress;
+    }
+
+    /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
+    private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
+        received.incrementAndGet();
+        if (dst == RpmsgAddresses.NS_ADDR) {
+            try {
+                nameService.handle(l, data, offset, src, len);
+            } finally {
+                if (b != null) {
+                    device.returnRx(b, true);
+                }
+            }
+            return;
+        }
+        RpmsgEndpoint ep = registry.get(dst);
+        if (ep == null || ep.isDestroyed()) {
+            device.drop(Reason.UNKNOWN_DESTINATION, "no endpoint at " + RpmsgAddresses.format(dst) + " for " + len
+                    + " bytes from " + RpmsgAddresses.format(src), null);
+            if (b != null) {
+                device.returnRx(b, true);
+            }
+            return;
+        }
+        if (!ep.isBound() && ep.adopt(src)) {
+            device.fireBound(ep);
+        }
+        RpmsgMessage message = new RpmsgMessage(device, data, offset, b, src, dst, len);
+        try {
+            ep.listener().onMessage(ep, message);
+        } catch (RuntimeException | Error e) {
+            device.callbackFailed(ep, "onMessage", e);
+        } finally {
+            if (message.callbackReturned() && b != null) {
+                device.returnRx(b, true);
+            }
+        }
+    }
+}
