@@ -1,5 +1,6 @@
 package io.rptun.core.rpmsg;
 
+import static io.rptun.core.rpmsg.RpmsgTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,9 +24,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,47 +32,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Sending: send, sendTo, trySend, TX-buffer exhaustion, size limits, many threads, sends from callbacks. */
 class RpmsgSendTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int MARKER = -1;
     private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    private record Pair(RpmsgEndpoint host, RpmsgEndpoint remote) {
-    }
-
-    /** A remote service and a host endpoint of the same name, both bound to each other. */
-    private static Pair bind(RpmsgLoopback loop, String name, RpmsgListener onHost, RpmsgListener onRemote) {
-        RpmsgEndpoint remote = loop.remote().createEndpoint(name, onRemote);
-        // Only once the host knows the service: it then binds at once and sends exactly one name-service
-        // message, so nothing is left in flight when both sides are bound (the counters stay still).
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!loop.host().remoteServices().containsKey(name)) {
-            assertThat(System.nanoTime() - deadline).as("the host learnt of '%s'", name).isNegative();
-            LockSupport.parkNanos(100_000);
-        }
-        RpmsgEndpoint host = loop.host().createEndpoint(name, onHost);
-        assertThat(host.awaitBound(WAIT)).isTrue();
-        assertThat(remote.awaitBound(WAIT)).isTrue();
-        assertThat(host.destination()).isEqualTo(remote.address());
-        assertThat(remote.destination()).isEqualTo(host.address());
-        return new Pair(host, remote);
-    }
-
-    private static RpmsgListener into(BlockingQueue<byte[]> queue) {
-        return (ep, msg) -> queue.add(msg.toByteArray());
-    }
-
-    private static RpmsgListener ignore() {
-        return (ep, msg) -> {
-        };
-    }
-
-    private static byte[] ints(int... values) {
-        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : values) {
-            b.putInt(v);
-        }
-        return b.array();
-    }
 
     private static int firstInt(byte[] bytes) {
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
@@ -85,11 +45,6 @@ class RpmsgSendTest {
             bytes[i] = (byte) (i * 31 + seed);
         }
         return bytes;
-    }
-
-    private static void assertReason(ThrowingCallable call, Reason reason) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(RpmsgException.class,
-                e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     /** {@code avail.idx} of the host's TX vring (vring 1), read from the shared memory. */

@@ -1,5 +1,6 @@
 package io.rptun.core.rpmsg;
 
+import static io.rptun.core.rpmsg.RpmsgTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -7,8 +8,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -27,46 +25,10 @@ import org.junit.jupiter.api.Timeout;
 /** Zero-copy: TX buffers filled in place, RX buffers held past the callback, and loud use after release. */
 @Timeout(60)
 class RpmsgZeroCopyTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int NUM = 8;
-
-    private record Pair(RpmsgEndpoint host, RpmsgEndpoint remote) {
-    }
-
-    private static Pair bind(RpmsgLoopback loop, String name, RpmsgListener onHost, RpmsgListener onRemote) {
-        RpmsgEndpoint remote = loop.remote().createEndpoint(name, onRemote);
-        // Only once the host knows the service: it then binds at once and sends exactly one name-service
-        // message, so nothing is left in flight when both sides are bound (the counters stay still).
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!loop.host().remoteServices().containsKey(name)) {
-            assertThat(System.nanoTime() - deadline).as("the host learnt of '%s'", name).isNegative();
-            LockSupport.parkNanos(100_000);
-        }
-        RpmsgEndpoint host = loop.host().createEndpoint(name, onHost);
-        assertThat(host.awaitBound(WAIT)).isTrue();
-        assertThat(remote.awaitBound(WAIT)).isTrue();
-        return new Pair(host, remote);
-    }
 
     private static RpmsgLoopback start() {
         return RpmsgLoopback.start(RpmsgLoopback.table(NUM, 512));
-    }
-
-    private static RpmsgListener into(BlockingQueue<byte[]> queue) {
-        return (ep, msg) -> queue.add(msg.toByteArray());
-    }
-
-    private static RpmsgListener ignore() {
-        return (ep, msg) -> {
-        };
-    }
-
-    private static byte[] ints(int... values) {
-        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : values) {
-            b.putInt(v);
-        }
-        return b.array();
     }
 
     private static byte[] pattern(int length, int seed) {
@@ -81,11 +43,6 @@ class RpmsgZeroCopyTest {
         T value = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(value).as("arrived in time").isNotNull();
         return value;
-    }
-
-    private static void assertReason(ThrowingCallable call, Reason reason) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(RpmsgException.class,
-                e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     private static void assertIllegalState(ThrowingCallable call) {
