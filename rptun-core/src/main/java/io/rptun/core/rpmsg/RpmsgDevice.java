@@ -374,11 +374,14 @@ public final class RpmsgDevice implements AutoCloseable {
             throw new RpmsgException(Reason.BAD_NAME, e.getMessage(), e);
         }
         RpmsgEndpoint ep;
+        int remembered;
         synchronized (lock) {
             checkAlive();
             ep = registry.register(this, name, src, dst, listener);
+            // Read under the lock: once it is released the name service may bind the endpoint itself (and
+            // call onBound), which must not be taken for a binding from a remembered announcement.
+            remembered = dst == RpmsgAddresses.ANY ? ep.destination() : RpmsgAddresses.ANY;
         }
-        int remembered = dst == RpmsgAddresses.ANY ? ep.destination() : RpmsgAddresses.ANY;
         RpmsgLink l = link;
         if (state == State.READY && l != null) {
             try {
