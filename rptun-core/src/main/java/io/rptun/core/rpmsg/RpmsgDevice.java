@@ -338,7 +338,21 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         RpmsgNsMessageLayout.write(b.segment().asSlice(RpmsgHeaderLayout.SIZE, RpmsgNsMessageLayout.SIZE), ep.name(),
                 ep.address(), flags);
-        submitTx(l, b, ep.address(), RpmsgAddresses.NS_ADDR, RpmsgNsMessageLayout.SIZE);
+        if (flags == RpmsgNsMessageLayout.DESTROY) {
+            submitTx(l, b, ep.address(), RpmsgAddresses.NS_ADDR, RpmsgNsMessageLayout.SIZE);
+            return;
+        }
+        // A create or an ack must not reach the ring after the endpoint's NS destroy (the peer would bind to
+        // a dead address): it is queued under the endpoint's monitor, which destroy takes to mark it
+        // destroyed before it queues the destroy. Only the queueing is inside: the wait for a buffer is not.
+        synchronized (ep) {
+            if (ep.isDestroyed()) {
+                l.tx().release(b);
+                return;
+            }
+            stageTx(l, b, ep.address(), RpmsgAddresses.NS_ADDR, RpmsgNsMessageLayout.SIZE);
+        }
+        flushTx(l);
     }
 
     void sendNsQuietly(RpmsgLink l, RpmsgEndpoint ep, int flags) {
@@ -552,6 +566,12 @@ public final class RpmsgDevice implements AutoCloseable {
 
     /** Writes the header and hands the buffer to the ring; a buffer the ring refuses goes back to the pool. */
     private void submitTx(RpmsgLink l, VringBuffer b, int src, int dst, int length) {
+        stageTx(l, b, src, dst, length);
+        flushTx(l);
+    }
+
+    /** Writes the header and queues the buffer for the ring, in this order among all senders. */
+    private void stageTx(RpmsgLink l, VringBuffer b, int src, int dst, int length) {
         RpmsgHeaderLayout.write(b.segment(), src, dst, length);
         // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
         b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
@@ -562,6 +582,9 @@ public final class RpmsgDevice implements AutoCloseable {
             throw broken(e);
         }
         sent.increment();
+    }
+
+    private void flushTx(RpmsgLink l) {
         try {
             l.tx().flush();
         } catch (VringException e) {
