@@ -98,6 +98,8 @@ public final class RpmsgDevice implements AutoCloseable {
     private volatile State state = State.STARTING;
     private volatile @Nullable RpmsgException failure;
     private volatile @Nullable RpmsgLink link;
+    /** Set first thing by {@link #close()}: no NS create or ack may follow the destroys it sends. */
+    private volatile boolean closing;
 
     private final Object lock = new Object();
     private final EndpointRegistry registry;
@@ -338,15 +340,12 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         RpmsgNsMessageLayout.write(b.segment().asSlice(RpmsgHeaderLayout.SIZE, RpmsgNsMessageLayout.SIZE), ep.name(),
                 ep.address(), flags);
-        if (flags == RpmsgNsMessageLayout.DESTROY) {
-            submitTx(l, b, ep.address(), RpmsgAddresses.NS_ADDR, RpmsgNsMessageLayout.SIZE);
-            return;
-        }
         // A create or an ack must not reach the ring after the endpoint's NS destroy (the peer would bind to
-        // a dead address): it is queued under the endpoint's monitor, which destroy takes to mark it
-        // destroyed before it queues the destroy. Only the queueing is inside: the wait for a buffer is not.
+        // a dead address): every NS message is queued under the endpoint's monitor, which destroy takes to
+        // mark it destroyed (and close to send its destroys after setting 'closing') before the destroy is
+        // queued. Only the queueing is inside: the wait for a buffer is not.
         synchronized (ep) {
-            if (ep.isDestroyed()) {
+            if (flags != RpmsgNsMessageLayout.DESTROY && (ep.isDestroyed() || closing)) {
                 l.tx().release(b);
                 return;
             }
@@ -396,6 +395,7 @@ public final class RpmsgDevice implements AutoCloseable {
             // call onBound), which must not be taken for a binding from a remembered announcement.
             remembered = dst == RpmsgAddresses.ANY ? ep.destination() : RpmsgAddresses.ANY;
         }
+        int changes = ep.destinationChanges();
         RpmsgLink l = link;
         if (state == State.READY && l != null) {
             try {
@@ -407,10 +407,11 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         if (remembered != RpmsgAddresses.ANY) {
             // Bound from an announcement that came first: tell the listener like any other binding, one
-            // callback at a time (unless an NS destroy unbound it meanwhile).
+            // callback at a time, unless the name service changed the destination meanwhile (it then told
+            // the listener itself).
             dispatchLock.lock();
             try {
-                if (ep.destination() == remembered) {
+                if (ep.destinationChanges() == changes) {
                     fireBound(ep);
                 }
             } finally {
@@ -706,6 +707,19 @@ public final class RpmsgDevice implements AutoCloseable {
 
     // ---------------------------------------------------------------- state and failure
 
+    /**
+     * A hint for a serving loop that found nothing to do: true when another thread holds the device right
+     * now (so a kick may have been taken by it without being served), or inbound buffers are waiting.
+     * Sleeping on the doorbell is right only when this is false.
+     */
+    public boolean hasPendingWork() {
+        if (dispatchLock.isLocked() && !dispatchLock.isHeldByCurrentThread()) {
+            return true;
+        }
+        RpmsgLink l = link;
+        return l != null && state == State.READY && l.rx().hasInbound();
+    }
+
     /** The role. */
     public Role role() {
         return role;
@@ -778,6 +792,7 @@ public final class RpmsgDevice implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
         RpmsgLink l = link;
         if (state == State.READY && l != null && l.has(RpmsgAddresses.F_NS)) {
             for (RpmsgEndpoint ep : endpoints()) {

@@ -29,6 +29,8 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private final boolean destinationGiven;
     private volatile int destination;
     private volatile boolean destroyed;
+    /** How many times the destination changed since creation (written under this endpoint's monitor). */
+    private volatile int destinationChanges;
 
     RpmsgEndpoint(RpmsgDevice device, String name, int address, int destination, boolean destinationGiven,
             RpmsgListener listener) {
@@ -223,6 +225,7 @@ public final class RpmsgEndpoint implements AutoCloseable {
     synchronized boolean setDestination(int value) {
         int old = destination;
         destination = value;
+        destinationChanges++;
         notifyAll();
         return (old == RpmsgAddresses.ANY) != (value == RpmsgAddresses.ANY);
     }
@@ -233,8 +236,13 @@ public final class RpmsgEndpoint implements AutoCloseable {
             return false;
         }
         destination = value;
+        destinationChanges++;
         notifyAll();
         return true;
+    }
+
+    int destinationChanges() {
+        return destinationChanges;
     }
 
     synchronized void markDestroyed() {

@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,7 @@ public final class RpmsgRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgRunner.class);
     /** A safety net only: every inbound batch comes with a ring. */
     private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+    private static final long BUSY_WAIT_NANOS = 50_000;
 
     private final RpmsgDevice device;
     private final Doorbell doorbell;
@@ -51,7 +53,13 @@ public final class RpmsgRunner implements AutoCloseable {
                 handled = 0;
             }
             if (handled == 0) {
-                doorbell.await(IDLE_WAIT);
+                if (device.hasPendingWork()) {
+                    // Another thread holds the device (a callback it runs, a destroy waiting for one): the
+                    // ring that woke us may be unserved, so look again soon instead of sleeping on it.
+                    LockSupport.parkNanos(BUSY_WAIT_NANOS);
+                } else {
+                    doorbell.await(IDLE_WAIT);
+                }
             }
         }
     }
