@@ -609,24 +609,19 @@ public final class RpmsgDevice implements AutoCloseable {
             }
             // Remote: the host chose these buffers. One smaller than the negotiated size would sit in the free
             // pool for ever (every send too big for it), so it goes straight back to the host, unused.
-            for (int i = 0; b != null && b.capacity() < l.txBufferSize() && i < l.tx().queue().num(); i++) {
+            // At most num looks: a host that posts nothing else cannot keep this thread here.
+            int looks = l.tx().queue().num();
+            while (b != null && b.capacity() < l.txBufferSize()) {
                 drop(Reason.SHORT_BUFFER, "the host posted a " + b.capacity() + "-byte RX buffer; the negotiated"
                         + " size is " + l.txBufferSize(), null);
                 b.length(0);
                 l.tx().submit(b);
-                b = l.tx().acquire();
+                b = --looks > 0 ? l.tx().acquire() : null;
             }
-            return b != null && b.capacity() < l.txBufferSize() ? giveBack(l, b) : b;
+            return b;
         } catch (VringException e) {
             throw broken(e);
         }
-    }
-
-    /** Returns a too-small remote TX buffer to the host and reports "none free". */
-    private @Nullable VringBuffer giveBack(RpmsgLink l, VringBuffer b) {
-        b.length(0);
-        l.tx().submit(b);
-        return null;
     }
 
     /** Host: carves another TX buffer from the heap while the TX ring has descriptors for it (OpenAMP does the same, lazily). */

@@ -96,7 +96,7 @@ public final class RpmsgLoopback implements AutoCloseable {
     }
 
     /** Room for the table, both vrings and every buffer both ways, with slack for the heap's rounding. */
-    private static long regionSize(RptunRsc rsc) {
+    static long regionSize(RptunRsc rsc) {
         long vring = WireLayouts.alignUp(VringLayout.byteSize(rsc.vringNum(), rsc.vringAlign()), rsc.vringAlign());
         long h2r = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().h2rBufSize());
         long r2h = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().r2hBufSize());

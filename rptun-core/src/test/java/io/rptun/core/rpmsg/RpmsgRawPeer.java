@@ -64,7 +64,7 @@ final class RpmsgRawPeer implements AutoCloseable {
     private final int bufferSize;
 
     private RpmsgRawPeer(RptunRsc rsc, int bufferSize) {
-        long size = regionSize(rsc);
+        long size = RpmsgLoopback.regionSize(rsc);
         RptunRsc sized = rsc.withCarveout(RpmsgAddresses.ANY & 0xFFFF_FFFFL, RpmsgAddresses.ANY & 0xFFFF_FFFFL,
                 size - WireLayouts.alignUp(rsc.generation().size(), ALIGN));
         byte[] bytes = sized.toBytes();
@@ -85,16 +85,6 @@ final class RpmsgRawPeer implements AutoCloseable {
     /** NuttX's table with {@code num} descriptors per vring and {@code bufferSize}-byte buffers both ways. */
     static RpmsgRawPeer over(int num, int bufferSize) {
         return new RpmsgRawPeer(RpmsgLoopback.table(num, bufferSize), bufferSize);
-    }
-
-    /** As RpmsgLoopback sizes it: the table, both vrings and every buffer both ways, with slack. */
-    private static long regionSize(RptunRsc rsc) {
-        long vring = WireLayouts.alignUp(VringLayout.byteSize(rsc.vringNum(), rsc.vringAlign()), rsc.vringAlign());
-        long h2r = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().h2rBufSize());
-        long r2h = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().r2hBufSize());
-        long buffers = (long) rsc.vringNum() * (Long.highestOneBit(h2r - 1) * 2 + Long.highestOneBit(r2h - 1) * 2);
-        long size = WireLayouts.alignUp(rsc.generation().size(), ALIGN) + 2 * vring + buffers * 2 + 0x10000;
-        return WireLayouts.alignUp(size, ALIGN);
     }
 
     /** A real host on this segment (it does its handshake at once), never kicking anyone. */
