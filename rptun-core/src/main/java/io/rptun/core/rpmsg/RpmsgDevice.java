@@ -100,6 +100,8 @@ public final class RpmsgDevice implements AutoCloseable {
     private volatile @Nullable RpmsgLink link;
     /** Set first thing by {@link #close()}: no NS create or ack may follow the destroys it sends. */
     private volatile boolean closing;
+    private volatile Runnable wakeup = () -> {
+    };
 
     private final Object lock = new Object();
     private final EndpointRegistry registry;
@@ -712,7 +714,20 @@ public final class RpmsgDevice implements AutoCloseable {
             return true;
         }
         RpmsgLink l = link;
-        return l != null && state == State.READY && l.rx().hasInbound();
+        return l != null && state == State.READY && !inbound.isBlocked() && l.rx().hasInbound();
+    }
+
+    /**
+     * What gets the serving thread to call {@link #process()} again after an endpoint resumed delivery
+     * ({@link RpmsgEndpoint#resumeDelivery()}); an {@link RpmsgRunner} sets it to ring its own doorbell.
+     * A serving loop of your own that uses {@link RpmsgEndpoint#pauseDelivery()} must set it too.
+     */
+    public void setWakeup(Runnable wakeup) {
+        this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
+    }
+
+    void wakeServing() {
+        wakeup.run();
     }
 
     /** The role. */

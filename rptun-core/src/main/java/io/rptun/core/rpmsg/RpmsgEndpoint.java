@@ -29,6 +29,7 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private final boolean destinationGiven;
     private volatile int destination;
     private volatile boolean destroyed;
+    private volatile boolean deliveryPaused;
     /** How many times the destination changed since creation (written under this endpoint's monitor). */
     private volatile int destinationChanges;
 
@@ -65,6 +66,30 @@ public final class RpmsgEndpoint implements AutoCloseable {
     /** True once destroyed (locally, or by the device closing). */
     public boolean isDestroyed() {
         return destroyed;
+    }
+
+    /**
+     * Stops delivery to this endpoint (flow control for a consumer that is behind, as the reactive layer
+     * does without demand). The next message for it stays in the RX ring, unread and not copied, and so
+     * does everything the peer sends behind it, for every endpoint of the device: the rings are shared
+     * and arrival order is kept. The peer then runs out of TX buffers and waits. Pause only for a short
+     * while, or bound what a paused endpoint holds so that the others keep flowing.
+     */
+    public void pauseDelivery() {
+        deliveryPaused = true;
+    }
+
+    /** Resumes delivery and wakes the serving thread (through {@link RpmsgDevice#setWakeup}). */
+    public void resumeDelivery() {
+        if (deliveryPaused) {
+            deliveryPaused = false;
+            device.wakeServing();
+        }
+    }
+
+    /** True between {@link #pauseDelivery()} and {@link #resumeDelivery()}. */
+    public boolean isDeliveryPaused() {
+        return deliveryPaused;
     }
 
     /** The device it belongs to. */
@@ -195,6 +220,9 @@ public final class RpmsgEndpoint implements AutoCloseable {
      */
     public void destroy() {
         device.destroy(this);
+        if (deliveryPaused) {
+            device.wakeServing();
+        }
     }
 
     /** {@link #destroy()}. */

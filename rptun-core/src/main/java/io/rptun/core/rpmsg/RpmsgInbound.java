@@ -36,6 +36,8 @@ final class RpmsgInbound {
     private final int backlogLimit;
     private final VirtqueuePort.Receiver toInbox = this::toInbox;
     private final AtomicLong received = new AtomicLong();
+    /** True while the head of the backlog or inbox waits for an endpoint whose delivery is paused. */
+    private volatile boolean blocked;
 
     RpmsgInbound(RpmsgDevice device, EndpointRegistry registry, RpmsgNameService nameService, int rxNum,
             int rxBatch) {
@@ -63,7 +65,7 @@ final class RpmsgInbound {
     int serve(RpmsgLink l) {
         int handled = dispatchInbox(l);
         int budget = 4 * inbox.length;
-        while (handled < budget && device.state() == RpmsgDevice.State.READY) {
+        while (handled < budget && !blocked && device.state() == RpmsgDevice.State.READY) {
             int room = inbox.length - (inboxTail - inboxHead);
             if (l.rx().receive(toInbox, Math.min(rxBatch, room)) == 0) {
                 break;
@@ -80,27 +82,61 @@ final class RpmsgInbound {
         inbox[inboxTail++ & inboxMask] = buffer;
     }
 
-    /** Dispatches, in arrival order, everything copied to the backlog and then everything in the inbox. */
+    /**
+     * Dispatches, in arrival order, everything copied to the backlog and then everything in the inbox.
+     * Stops at a message for an endpoint whose delivery is paused: it stays at the head, and so does
+     * everything behind it (the rings are shared, and order is kept), until that endpoint resumes.
+     */
     private int dispatchInbox(RpmsgLink l) {
         int n = 0;
+        blocked = false;
         while (true) {
-            Copied c = backlog.pollFirst();
+            Copied c = backlog.peekFirst();
             if (c != null) {
+                if (isPaused(c.dst())) {
+                    blocked = true;
+                    return n;
+                }
+                backlog.pollFirst();
                 route(l, c.src(), c.dst(), c.payload().length, MemorySegment.ofArray(c.payload()), 0, null);
                 n++;
                 continue;
             }
-            VringBuffer b = takeInbox();
-            if (b == null) {
+            if (inboxHead == inboxTail) {
                 return n;
             }
+            VringBuffer b = inbox[inboxHead & inboxMask];
             int len = validate(b);
             if (len >= 0) {
                 MemorySegment seg = b.segment();
-                route(l, RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), len, seg, RpmsgHeaderLayout.SIZE, b);
+                int dst = RpmsgHeaderLayout.dst(seg);
+                if (isPaused(dst)) {
+                    blocked = true;
+                    return n;
+                }
+                takeInbox();
+                route(l, RpmsgHeaderLayout.src(seg), dst, len, seg, RpmsgHeaderLayout.SIZE, b);
+            } else {
+                takeInbox();
             }
             n++;
         }
+    }
+
+    private boolean isPaused(int dst) {
+        if (dst == RpmsgAddresses.NS_ADDR) {
+            return false;
+        }
+        RpmsgEndpoint ep = registry.get(dst);
+        return ep != null && ep.isDeliveryPaused() && !ep.isDestroyed();
+    }
+
+    /**
+     * True while dispatch waits for a paused endpoint: the serving thread then has nothing to do until
+     * {@link RpmsgEndpoint#resumeDelivery()} wakes it, even though the ring holds messages.
+     */
+    boolean isBlocked() {
+        return blocked;
     }
 
     private @Nullable VringBuffer takeInbox() {

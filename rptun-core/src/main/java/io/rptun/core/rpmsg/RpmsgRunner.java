@@ -32,6 +32,7 @@ public final class RpmsgRunner implements AutoCloseable {
     /** Starts a daemon thread named {@code threadName} serving {@code device}, woken by {@code doorbell}. */
     public static RpmsgRunner start(RpmsgDevice device, Doorbell doorbell, String threadName) {
         RpmsgRunner runner = new RpmsgRunner(device, doorbell, threadName);
+        device.setWakeup(doorbell::ring);
         runner.thread.start();
         return runner;
     }
