@@ -122,12 +122,15 @@ final class EndpointRegistry {
         return bound;
     }
 
-    void rememberService(String name, int address) {
-        remoteServices.put(name, address);
+    /** Remembers an announcement; true if it was new (or moved the service to another address). */
+    boolean rememberService(String name, int address) {
+        Integer old = remoteServices.put(name, address);
+        return old == null || old != address;
     }
 
-    void forgetService(String name, int address) {
-        remoteServices.remove(name, address);
+    /** Forgets an announcement; true if it was remembered. */
+    boolean forgetService(String name, int address) {
+        return remoteServices.remove(name, address);
     }
 
     void forgetServices() {

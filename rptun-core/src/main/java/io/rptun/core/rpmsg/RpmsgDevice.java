@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -117,6 +118,10 @@ public final class RpmsgDevice implements AutoCloseable {
     private final AtomicInteger txAllocated = new AtomicInteger();
 
     private final LongAdder sent = new LongAdder();
+    private final AtomicInteger heldRx = new AtomicInteger();
+    /** Changed under {@link #lock}, so that a listener added hears of exactly the changes after its snapshot. */
+    private final List<RpmsgServiceListener> serviceListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> txListeners = new CopyOnWriteArrayList<>();
     private final AtomicLongArray drops = new AtomicLongArray(Reason.values().length);
 
     private RpmsgDevice(Role role, SharedRegion region, LiveResourceTable table, @Nullable CarveoutHeap heap,
@@ -290,6 +295,9 @@ public final class RpmsgDevice implements AutoCloseable {
             return processOwned();
         } finally {
             dispatchLock.unlock();
+            // The pass may have taken back TX buffers (the peer's kick that woke it says so): tell whoever
+            // waits for one without a thread of its own. Outside the dispatch lock: it may send.
+            fireTxAvailable();
         }
     }
 
@@ -467,6 +475,46 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers {@code listener} for the remote's name-service changes (see {@link RpmsgServiceListener})
+     * and returns the services known at that moment: the listener hears of every change after that
+     * snapshot and of none before it. On a device that already stopped it hears nothing: check
+     * {@link #failure()} after adding it.
+     */
+    public Map<String, Integer> addServiceListener(RpmsgServiceListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (lock) {
+            serviceListeners.add(listener);
+            return registry.services();
+        }
+    }
+
+    /** Removes a listener added by {@link #addServiceListener}; false if it was not there. */
+    public boolean removeServiceListener(RpmsgServiceListener listener) {
+        synchronized (lock) {
+            return serviceListeners.remove(listener);
+        }
+    }
+
+    /** The service listeners now; called under {@link #lock} at a change, so the set matches the snapshot rule. */
+    List<RpmsgServiceListener> serviceListenersLocked() {
+        return serviceListeners.isEmpty() ? List.of() : List.copyOf(serviceListeners);
+    }
+
+    void fireServiceChange(List<RpmsgServiceListener> listeners, String service, int address, boolean created) {
+        for (RpmsgServiceListener l : listeners) {
+            try {
+                if (created) {
+                    l.serviceCreated(service, address);
+                } else {
+                    l.serviceDestroyed(service, address);
+                }
+            } catch (RuntimeException | Error e) {
+                callbackFailed(null, "service listener", e);
+            }
+        }
+    }
+
     void fireBound(RpmsgEndpoint ep) {
         if (ep.isDestroyed()) {
             return;
@@ -558,6 +606,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         if (refused != null) {
             l.tx().release(buffer);
+            fireTxAvailable();
             throw refused;
         }
         submitTx(l, buffer, ep.address(), dst, length);
@@ -565,6 +614,39 @@ public final class RpmsgDevice implements AutoCloseable {
 
     void releaseTx(VringBuffer buffer) {
         Objects.requireNonNull(link).tx().release(buffer);
+        fireTxAvailable();
+    }
+
+    /**
+     * Registers {@code listener} to hear that TX buffers may have come free: it runs after every serving
+     * pass ({@link #process()}, which the peer's kick for returned buffers starts), after a
+     * {@link RpmsgTxBuffer#release()}, and once when the device stops (so a waiter sees the failure). It is
+     * a hint: {@link RpmsgEndpoint#tryTxBuffer()} says whether one is there. For a sender that must not
+     * block a thread (the reactive layer's {@code send}): try, and when there is no buffer, register
+     * interest and try once more, then wait for this call. Runs on the serving thread or the releasing
+     * thread; must be quick, must not block, and should not throw (a throw is counted as
+     * {@link Reason#CALLBACK_FAILED}).
+     */
+    public void addTxAvailableListener(Runnable listener) {
+        txListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a listener added by {@link #addTxAvailableListener}; false if it was not there. */
+    public boolean removeTxAvailableListener(Runnable listener) {
+        return txListeners.remove(listener);
+    }
+
+    private void fireTxAvailable() {
+        if (txListeners.isEmpty()) {
+            return;
+        }
+        for (Runnable r : txListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException | Error e) {
+                callbackFailed(null, "TX-available listener", e);
+            }
+        }
     }
 
     /** Writes the header and hands the buffer to the ring; a buffer the ring refuses goes back to the pool. */
@@ -843,6 +925,7 @@ public final class RpmsgDevice implements AutoCloseable {
     private void fail(State newState, RpmsgException why) {
         List<RpmsgEndpoint> bound = new ArrayList<>();
         List<RpmsgEndpoint> all;
+        List<RpmsgServiceListener> watchers;
         synchronized (lock) {
             State s = state;
             if (s == State.BROKEN || s == State.PEER_LOST || s == State.CLOSED) {
@@ -851,6 +934,7 @@ public final class RpmsgDevice implements AutoCloseable {
             failure = why;
             state = newState;
             registry.forgetServices();
+            watchers = serviceListenersLocked();
             all = registry.all();
             for (RpmsgEndpoint e : all) {
                 if (e.isBound()) {
@@ -873,6 +957,14 @@ public final class RpmsgDevice implements AutoCloseable {
         } finally {
             dispatchLock.unlock();
         }
+        for (RpmsgServiceListener l : watchers) {
+            try {
+                l.deviceStopped(why);
+            } catch (RuntimeException | Error e) {
+                callbackFailed(null, "service listener", e);
+            }
+        }
+        fireTxAvailable();
     }
 
     /** Throws if the device can never be used again. */
@@ -931,6 +1023,33 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- stats and dump
+
+    /**
+     * RX buffers the application holds right now: messages held or retained past their callback and not yet
+     * released (copies and messages the device had already copied off the ring do not count). 0 when
+     * nothing leaks; what a test asserts once a consumer is done.
+     */
+    public int heldRxBuffers() {
+        return heldRx.get();
+    }
+
+    void heldBufferTaken() {
+        heldRx.incrementAndGet();
+    }
+
+    void heldBufferReleased() {
+        heldRx.decrementAndGet();
+    }
+
+    /**
+     * How many RX buffers this side has: the number of descriptors of its receive vring (0 before
+     * READY). The most messages the peer can have on their way to this side at once; a consumer that
+     * holds messages should hold fewer.
+     */
+    public int rxBuffers() {
+        RpmsgLink l = link;
+        return l == null ? 0 : l.rx().queue().num();
+    }
 
     /** Counters so far. */
     public RpmsgStats stats() {

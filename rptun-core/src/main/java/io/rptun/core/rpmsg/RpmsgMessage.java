@@ -20,12 +20,21 @@ import org.jspecify.annotations.Nullable;
  * the bytes may already hold someone else's message. The segment {@link #payload()} returns follows the
  * same rule but cannot check it: do not keep it.
  *
+ * <h2>Reference count</h2>
+ * For layers that pass a message on (the reactive one hands it to a subscriber and may keep it queued),
+ * {@code hold} is the first of any number of references: {@link #retain()} adds one while the message is
+ * valid (inside its callback, or while any reference is left), {@link #release()} drops one, and the
+ * buffer goes back to the peer when the last one is dropped. {@link #hold()} keeps its stricter
+ * contract: inside the callback, once. {@link #copy()} is the way out of all of it: a message on the heap
+ * that stays valid for good, whose {@code hold}, {@code retain} and {@code release} do nothing.
+ *
  * <p>A held buffer is one RX buffer the peer cannot use: hold few, briefly.
  */
 public final class RpmsgMessage {
+    /** In its callback, no reference taken. A positive state is the number of references (held). */
     private static final int LIVE = 0;
-    private static final int HELD = 1;
-    private static final int DONE = 2;
+    /** The buffer went back to the peer (or, for a copy, never: a copy stays LIVE). */
+    private static final int DONE = -1;
     private static final VarHandle STATE;
 
     static {
@@ -43,11 +52,17 @@ public final class RpmsgMessage {
     private final int src;
     private final int dst;
     private final int length;
+    private final boolean copy;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
 
     RpmsgMessage(RpmsgDevice device, MemorySegment data, long offset, @Nullable VringBuffer buffer, int src, int dst,
             int length) {
+        this(device, data, offset, buffer, src, dst, length, false);
+    }
+
+    private RpmsgMessage(RpmsgDevice device, MemorySegment data, long offset, @Nullable VringBuffer buffer, int src,
+            int dst, int length, boolean copy) {
         this.device = device;
         this.data = data;
         this.offset = offset;
@@ -55,6 +70,7 @@ public final class RpmsgMessage {
         this.src = src;
         this.dst = dst;
         this.length = length;
+        this.copy = copy;
     }
 
     /** The sender's address. */
@@ -121,37 +137,112 @@ public final class RpmsgMessage {
 
     /**
      * Keeps the buffer after the callback returns (zero-copy receive); {@link #release()} gives it back.
-     * Only inside the callback.
+     * Only inside the callback, once: the first reference (see the class doc). Does nothing on a
+     * {@link #copy()}.
      *
      * @return this message
      * @throws IllegalStateException outside the callback, or if already held
      */
     public RpmsgMessage hold() {
-        if (!STATE.compareAndSet(this, LIVE, HELD)) {
+        if (copy) {
+            return this;
+        }
+        if (!STATE.compareAndSet(this, LIVE, 1)) {
             throw new IllegalStateException(isDone() ? "hold() after the callback returned: " + this
                     : "already held: " + this);
         }
+        heldBuffer();
         return this;
     }
 
     /**
-     * Gives a held buffer back to the peer. From any thread, once.
+     * Adds a reference: inside the callback the first one is a {@link #hold()}; afterwards allowed while
+     * any reference is left. Each needs its own {@link #release()}. From any thread. Does nothing on a
+     * {@link #copy()}.
      *
-     * @throws IllegalStateException if not held, or released already
+     * @return this message
+     * @throws IllegalStateException once the buffer went back to the peer
      */
-    public void release() {
-        if (!STATE.compareAndSet(this, HELD, DONE)) {
-            throw new IllegalStateException(isDone() ? "released twice: " + this : "release() of a message not held: "
-                    + this + " (it goes back by itself when the callback returns)");
+    public RpmsgMessage retain() {
+        if (copy) {
+            return this;
         }
-        if (buffer != null) {
-            device.returnRx(buffer, false);
+        while (true) {
+            int s = (int) STATE.getVolatile(this);
+            if (s == DONE) {
+                throw new IllegalStateException("retain() of a message whose buffer went back to the peer: " + this);
+            }
+            if (STATE.compareAndSet(this, s, s + 1)) {
+                if (s == LIVE) {
+                    heldBuffer();
+                }
+                return this;
+            }
         }
     }
 
-    /** True while held and not yet released. */
+    /**
+     * Drops a reference taken by {@link #hold()} or {@link #retain()}; the last one gives the buffer back
+     * to the peer. From any thread. Does nothing on a {@link #copy()}.
+     *
+     * @throws IllegalStateException if no reference is left (never held, or released already)
+     */
+    public void release() {
+        if (copy) {
+            return;
+        }
+        while (true) {
+            int s = (int) STATE.getVolatile(this);
+            if (s <= LIVE) {
+                throw new IllegalStateException(s == DONE ? "released twice: " + this
+                        : "release() of a message not held: " + this + " (it goes back by itself when the callback"
+                                + " returns)");
+            }
+            int next = s == 1 ? DONE : s - 1;
+            if (STATE.compareAndSet(this, s, next)) {
+                if (next == DONE && buffer != null) {
+                    device.heldBufferReleased();
+                    device.returnRx(buffer, false);
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * A copy of this message on the heap (addresses and payload), valid for good: for keeping a message
+     * without keeping an RX buffer from the peer. A copy's {@code hold}, {@code retain} and {@code release}
+     * do nothing; {@code copy()} of a copy is the copy itself.
+     *
+     * @throws IllegalStateException if this message is no longer valid
+     */
+    public RpmsgMessage copy() {
+        if (copy) {
+            return this;
+        }
+        byte[] bytes = toByteArray();
+        return new RpmsgMessage(device, MemorySegment.ofArray(bytes), 0, null, src, dst, bytes.length, true);
+    }
+
+    /** True for a {@link #copy()}: on the heap, always valid, not reference-counted. */
+    public boolean isCopy() {
+        return copy;
+    }
+
+    /** True while held or retained and not yet released (false for a copy). */
     public boolean isHeld() {
-        return (int) STATE.getVolatile(this) == HELD;
+        return !copy && (int) STATE.getVolatile(this) > LIVE;
+    }
+
+    /** References left: 0 when not held, or for a copy. */
+    public int refCount() {
+        return copy ? 0 : Math.max(LIVE, (int) STATE.getVolatile(this));
+    }
+
+    private void heldBuffer() {
+        if (buffer != null) {
+            device.heldBufferTaken();
+        }
     }
 
     /** Called by the device when the callback returned: true if the buffer should go back now. */
@@ -180,10 +271,10 @@ public final class RpmsgMessage {
     @Override
     public String toString() {
         return "RpmsgMessage[src=" + RpmsgAddresses.format(src) + ", dst=" + RpmsgAddresses.format(dst) + ", len="
-                + length + ", " + switch ((int) STATE.getVolatile(this)) {
+                + length + ", " + (copy ? "copy" : switch ((int) STATE.getVolatile(this)) {
                     case LIVE -> "live";
-                    case HELD -> "held";
-                    default -> "released";
-                } + "]";
+                    case DONE -> "released";
+                    default -> "held";
+                }) + "]";
     }
 }

@@ -53,13 +53,21 @@ final class RpmsgNameService {
     }
 
     private void remoteCreated(RpmsgLink l, String service, int addr, boolean ack) {
-        RpmsgEndpoint match;
+        RpmsgEndpoint match = null;
+        boolean alreadyBound;
+        List<RpmsgServiceListener> watchers = List.of();
         synchronized (lock) {
-            registry.rememberService(service, addr);
-            if (!registry.boundTo(service, addr).isEmpty()) {
-                return;
+            if (registry.rememberService(service, addr)) {
+                watchers = device.serviceListenersLocked();
             }
-            match = registry.waitingFor(service);
+            alreadyBound = !registry.boundTo(service, addr).isEmpty();
+            if (!alreadyBound) {
+                match = registry.waitingFor(service);
+            }
+        }
+        device.fireServiceChange(watchers, service, addr, true);
+        if (alreadyBound) {
+            return;
         }
         if (match != null) {
             if (match.adopt(addr)) {
@@ -84,10 +92,14 @@ final class RpmsgNameService {
 
     private void remoteDestroyed(String service, int addr) {
         List<RpmsgEndpoint> unbound;
+        List<RpmsgServiceListener> watchers = List.of();
         synchronized (lock) {
-            registry.forgetService(service, addr);
+            if (registry.forgetService(service, addr)) {
+                watchers = device.serviceListenersLocked();
+            }
             unbound = registry.boundTo(service, addr);
         }
+        device.fireServiceChange(watchers, service, addr, false);
         for (RpmsgEndpoint e : unbound) {
             if (e.setDestination(RpmsgAddresses.ANY)) {
                 device.fireUnbind(e);
