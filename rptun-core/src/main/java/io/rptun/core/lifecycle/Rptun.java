@@ -323,12 +323,17 @@ public final class Rptun implements AutoCloseable {
     }
 
     private Session openSession() {
-        Doorbell given = driver.doorbell();
-        Doorbell bell = given != null ? given : new ParkingDoorbell();
+        // The driver's doorbell may exist only once it started (a remote that listens on a socket): kicks
+        // before that are not lost, since the serving thread's first pass looks at everything.
+        java.util.concurrent.atomic.AtomicReference<@Nullable Doorbell> bellRef =
+                new java.util.concurrent.atomic.AtomicReference<>();
         driver.registerCallback(new RptunCallback() {
             @Override
             public void notified(int notifyId) {
-                bell.ring();
+                Doorbell b = bellRef.get();
+                if (b != null) {
+                    b.ring();
+                }
             }
 
             @Override
@@ -355,6 +360,9 @@ public final class Rptun implements AutoCloseable {
             attached = driver.resource().attach(false, driver::notify, rpmsg);
             driver.config();
         }
+        Doorbell given = driver.doorbell();
+        Doorbell bell = given != null ? given : new ParkingDoorbell();
+        bellRef.set(bell);
         RptunMailbox mailbox = attached.table() == null ? null
                 : new RptunMailbox(attached.table(), driver.isMaster(), driver::notify);
         return new Session(attached.device(), mailbox, bell, generation + 1);

@@ -84,8 +84,9 @@ public interface RptunResource {
 
     /**
      * OpenAMP's Linux machine ({@link OpenAmpLinuxProfile}): {@code shm} is the whole shared file, every
-     * address a file offset. Here the remote writes the 88-byte table (before its driver listens) and the
-     * host parses it strictly ({@link ParseMode#OPENAMP}); there is no command mailbox.
+     * address a file offset. The remote's driver must have written the 88-byte table
+     * ({@link OpenAmpLinuxProfile#writeTable}) before it listened for the host, as the C remote does; the
+     * host parses it strictly ({@link ParseMode#OPENAMP}). There is no command mailbox.
      */
     static RptunResource openAmpLinux(MemorySegment shm) {
         Objects.requireNonNull(shm, "shm");
@@ -93,7 +94,6 @@ public interface RptunResource {
             if (master) {
                 return new Attached(OpenAmpLinuxProfile.host(shm, notifier, options), null, null);
             }
-            OpenAmpLinuxProfile.writeTable(shm);
             return new Attached(OpenAmpLinuxProfile.remote(shm, notifier, options), null, null);
         };
     }

@@ -59,8 +59,9 @@ class RpmsgLayerHooksTest {
             // Every buffer came back: the remote can fill the whole ring again.
             for (int i = 0; i < 2 * NUM; i++) {
                 p.remote().send(ints(i));
-                take(kept).release();
-                take(kept).release();
+                RpmsgMessage again = take(kept);
+                again.release();
+                again.release();
             }
         }
     }
@@ -162,7 +163,8 @@ class RpmsgLayerHooksTest {
                 calls.incrementAndGet();
                 RpmsgTxBuffer b = p.host().tryTxBuffer();
                 if (b != null) {
-                    b.release();
+                    b.payload().set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0, -1);
+                    b.send(4); // sent from the listener, on whichever thread it runs: it must not block
                     freed.add(true);
                 }
             };
@@ -170,8 +172,9 @@ class RpmsgLayerHooksTest {
             assertThat(p.host().tryTxBuffer()).isNull();
             atRemote.removeFirst().release();
             assertThat(take(freed)).as("the release reached the host's listener without a poll").isTrue();
-            atRemote.forEach(RpmsgMessage::release);
             assertThat(loop.host().removeTxAvailableListener(listener)).isTrue();
+            assertThat(take(held).getIntLE(0)).as("what the listener sent").isEqualTo(-1);
+            atRemote.forEach(RpmsgMessage::release);
             assertThat(loop.host().removeTxAvailableListener(listener)).isFalse();
 
             AtomicInteger onStop = new AtomicInteger();
