@@ -3,6 +3,7 @@ package io.rptun.sim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
@@ -189,7 +190,7 @@ public final class Futex {
         });
         static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
         static final VarHandle ERRNO = STATE_LAYOUT.varHandle(
-                java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+                MemoryLayout.PathElement.groupElement("errno"));
 
         final MethodHandle syscall;
         final long sysFutex;
@@ -207,28 +208,37 @@ public final class Futex {
             if (!os.startsWith("Linux") || number < 0) {
                 failure = "futexes need Linux on x86_64 or aarch64, this is " + os + " on " + arch;
             } else {
-                Linker linker = Linker.nativeLinker();
-                Optional<MemorySegment> symbol = linker.defaultLookup().find("syscall");
-                if (symbol.isEmpty()) {
-                    failure = "libc's syscall() was not found";
+                Object linked = link(number);
+                if (linked instanceof Native n) {
+                    instance = n;
                 } else {
-                    try {
-                        // long syscall(long number, ...): every variadic argument is passed as a C long
-                        // (the kernel reads registers; the pointer to the timespec is an address).
-                        FunctionDescriptor descriptor = FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_LONG);
-                        MethodHandle handle = linker.downcallHandle(symbol.get(), descriptor,
-                                Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
-                        instance = new Native(handle, number);
-                    } catch (RuntimeException e) {
-                        failure = "cannot link libc's syscall(): " + e;
-                    }
+                    failure = (String) linked;
                 }
             }
             FAILURE = failure;
             INSTANCE = instance;
+        }
+
+        /** The downcall to libc's syscall(), or a string saying why there is none. */
+        @SuppressWarnings("restricted") // the caller runs with --enable-native-access, as documented
+        private static Object link(long sysFutex) {
+            Linker linker = Linker.nativeLinker();
+            Optional<MemorySegment> symbol = linker.defaultLookup().find("syscall");
+            if (symbol.isEmpty()) {
+                return "libc's syscall() was not found";
+            }
+            try {
+                // long syscall(long number, ...): every variadic argument is passed as a C long (the kernel
+                // reads whole registers), except the pointer to the timespec.
+                FunctionDescriptor descriptor = FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+                MethodHandle handle = linker.downcallHandle(symbol.get(), descriptor,
+                        Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+                return new Native(handle, sysFutex);
+            } catch (RuntimeException e) {
+                return "cannot link libc's syscall(): " + e;
+            }
         }
 
         private Native(MethodHandle syscall, long sysFutex) {

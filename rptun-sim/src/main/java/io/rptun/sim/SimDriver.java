@@ -134,6 +134,9 @@ public final class SimDriver implements RptunDriver {
     @Override
     public String remoteCpuName() {
         long pid = peerPid;
+        if (pid == 0 && file.isOpen()) {
+            pid = header.pid(side.peer());
+        }
         String name = master ? options.remoteName() : options.hostName();
         return pid == 0 ? name : name + " (pid " + pid + ")";
     }

@@ -112,6 +112,11 @@ class SimCrossProcessTest {
             });
             assertThatThrownBy(() -> ep.send(seq(-1))).isInstanceOfSatisfying(RpmsgException.class,
                     e -> assertThat(e.reason()).isEqualTo(RpmsgException.Reason.PEER_LOST));
+            // Listeners hear of a change just after it is made: give the event a moment to arrive.
+            long until = System.nanoTime() + WAIT.toNanos();
+            while (events.stream().noneMatch(e -> e.to() == RptunState.PEER_LOST) && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
             assertThat(events).extracting(RptunEvent::to).contains(RptunState.PEER_LOST);
 
             RpmsgDevice again = host.reset(0);
