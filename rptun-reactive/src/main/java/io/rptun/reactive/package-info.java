@@ -1,5 +1,34 @@
 /**
- * rpmsg endpoints as backpressured Reactor streams (work in progress: see the reactive issue).
+ * rpmsg endpoints as backpressured Reactor streams, shaped like reactor-netty: {@link
+ * io.rptun.reactive.RpmsgReactive} over a device ({@code announcements()}, {@code open(name)}, {@code
+ * serve(name, handler)}), {@link io.rptun.reactive.RpmsgChannel} per endpoint ({@code receive()},
+ * {@code sendBytes/sendByteBuffers/sendWith}, {@code close()}).
+ *
+ * <h2>Backpressure end to end</h2>
+ * Receive demand drives the ring: without demand a channel holds messages zero-copy (the RX buffers stay
+ * with this side) up to {@link io.rptun.reactive.ReactiveOptions#receiveBound()}, then by default pauses the
+ * endpoint in the core, so the next message stays in the RX ring and the remote runs out of TX buffers and
+ * waits. Every endpoint of a device shares its rings: a paused endpoint holds back what arrived behind it for
+ * the others too (head-of-line); {@link io.rptun.reactive.ReceiveOverflow} says what else can happen past the
+ * bound. Sends ask their publisher only for what free TX buffers can take (a bounded prefetch refilled as
+ * buffers go out) and never block a thread: the core's TX-available listener resumes them.
+ *
+ * <h2>Buffer lifetime</h2>
+ * A received message is a zero-copy view of an RX buffer, valid inside {@code onNext} only unless retained
+ * ({@link io.rptun.core.rpmsg.RpmsgMessage#retain()}, then {@code release()}) or copied ({@code copy()}).
+ * What a channel queued is released on cancellation, error and close, after the discard hook saw it.
+ *
+ * <h2>Threads</h2>
+ * Nothing here blocks the device's serving thread. Receive signals arrive on the serving thread (demand
+ * present, nothing queued) or on the requesting thread; send work happens on the publisher's thread, the
+ * serving thread or a releasing thread; name-service events on the serving thread. Each public type says
+ * which.
+ *
+ * <h2>Errors</h2>
+ * Failures of the device reach every subscriber (receive, send, open, announcements) as the core's typed
+ * {@link io.rptun.core.rpmsg.RpmsgException} (PEER_LOST, DEVICE_CLOSED, DEVICE_BROKEN); this layer's own are
+ * {@link io.rptun.reactive.RpmsgReactiveException} with a reason. Nothing throws checked exceptions; time is
+ * {@link java.time.Duration}; no two overloads differ only by a functional-interface type.
  */
 @NullMarked
 package io.rptun.reactive;

@@ -17,7 +17,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -118,10 +117,7 @@ public final class RpmsgDevice implements AutoCloseable {
     private final AtomicInteger txAllocated = new AtomicInteger();
 
     private final LongAdder sent = new LongAdder();
-    private final AtomicInteger heldRx = new AtomicInteger();
-    /** Changed under {@link #lock}, so that a listener added hears of exactly the changes after its snapshot. */
-    private final List<RpmsgServiceListener> serviceListeners = new CopyOnWriteArrayList<>();
-    private final List<Runnable> txListeners = new CopyOnWriteArrayList<>();
+    private final DeviceHooks hooks = new DeviceHooks(this);
     private final AtomicLongArray drops = new AtomicLongArray(Reason.values().length);
 
     private RpmsgDevice(Role role, SharedRegion region, LiveResourceTable table, @Nullable CarveoutHeap heap,
@@ -297,7 +293,7 @@ public final class RpmsgDevice implements AutoCloseable {
             dispatchLock.unlock();
             // The pass may have taken back TX buffers (the peer's kick that woke it says so): tell whoever
             // waits for one without a thread of its own. Outside the dispatch lock: it may send.
-            fireTxAvailable();
+            hooks.fireTxAvailable();
         }
     }
 
@@ -484,7 +480,7 @@ public final class RpmsgDevice implements AutoCloseable {
     public Map<String, Integer> addServiceListener(RpmsgServiceListener listener) {
         Objects.requireNonNull(listener, "listener");
         synchronized (lock) {
-            serviceListeners.add(listener);
+            hooks.addServiceListener(listener);
             return registry.services();
         }
     }
@@ -492,27 +488,12 @@ public final class RpmsgDevice implements AutoCloseable {
     /** Removes a listener added by {@link #addServiceListener}; false if it was not there. */
     public boolean removeServiceListener(RpmsgServiceListener listener) {
         synchronized (lock) {
-            return serviceListeners.remove(listener);
+            return hooks.removeServiceListener(listener);
         }
     }
 
-    /** The service listeners now; called under {@link #lock} at a change, so the set matches the snapshot rule. */
-    List<RpmsgServiceListener> serviceListenersLocked() {
-        return serviceListeners.isEmpty() ? List.of() : List.copyOf(serviceListeners);
-    }
-
-    void fireServiceChange(List<RpmsgServiceListener> listeners, String service, int address, boolean created) {
-        for (RpmsgServiceListener l : listeners) {
-            try {
-                if (created) {
-                    l.serviceCreated(service, address);
-                } else {
-                    l.serviceDestroyed(service, address);
-                }
-            } catch (RuntimeException | Error e) {
-                callbackFailed(null, "service listener", e);
-            }
-        }
+    DeviceHooks hooks() {
+        return hooks;
     }
 
     void fireBound(RpmsgEndpoint ep) {
@@ -606,7 +587,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         if (refused != null) {
             l.tx().release(buffer);
-            fireTxAvailable();
+            hooks.fireTxAvailable();
             throw refused;
         }
         submitTx(l, buffer, ep.address(), dst, length);
@@ -614,7 +595,7 @@ public final class RpmsgDevice implements AutoCloseable {
 
     void releaseTx(VringBuffer buffer) {
         Objects.requireNonNull(link).tx().release(buffer);
-        fireTxAvailable();
+        hooks.fireTxAvailable();
     }
 
     /**
@@ -628,26 +609,14 @@ public final class RpmsgDevice implements AutoCloseable {
      * {@link Reason#CALLBACK_FAILED}).
      */
     public void addTxAvailableListener(Runnable listener) {
-        txListeners.add(Objects.requireNonNull(listener, "listener"));
+        hooks.addTxListener(Objects.requireNonNull(listener, "listener"));
     }
 
     /** Removes a listener added by {@link #addTxAvailableListener}; false if it was not there. */
     public boolean removeTxAvailableListener(Runnable listener) {
-        return txListeners.remove(listener);
+        return hooks.removeTxListener(listener);
     }
 
-    private void fireTxAvailable() {
-        if (txListeners.isEmpty()) {
-            return;
-        }
-        for (Runnable r : txListeners) {
-            try {
-                r.run();
-            } catch (RuntimeException | Error e) {
-                callbackFailed(null, "TX-available listener", e);
-            }
-        }
-    }
 
     /** Writes the header and hands the buffer to the ring; a buffer the ring refuses goes back to the pool. */
     private void submitTx(RpmsgLink l, VringBuffer b, int src, int dst, int length) {
@@ -934,7 +903,7 @@ public final class RpmsgDevice implements AutoCloseable {
             failure = why;
             state = newState;
             registry.forgetServices();
-            watchers = serviceListenersLocked();
+            watchers = hooks.serviceListeners();
             all = registry.all();
             for (RpmsgEndpoint e : all) {
                 if (e.isBound()) {
@@ -957,14 +926,8 @@ public final class RpmsgDevice implements AutoCloseable {
         } finally {
             dispatchLock.unlock();
         }
-        for (RpmsgServiceListener l : watchers) {
-            try {
-                l.deviceStopped(why);
-            } catch (RuntimeException | Error e) {
-                callbackFailed(null, "service listener", e);
-            }
-        }
-        fireTxAvailable();
+        hooks.fireStopped(watchers, why);
+        hooks.fireTxAvailable();
     }
 
     /** Throws if the device can never be used again. */
@@ -1030,15 +993,7 @@ public final class RpmsgDevice implements AutoCloseable {
      * nothing leaks; what a test asserts once a consumer is done.
      */
     public int heldRxBuffers() {
-        return heldRx.get();
-    }
-
-    void heldBufferTaken() {
-        heldRx.incrementAndGet();
-    }
-
-    void heldBufferReleased() {
-        heldRx.decrementAndGet();
+        return hooks.heldRxBuffers();
     }
 
     /**

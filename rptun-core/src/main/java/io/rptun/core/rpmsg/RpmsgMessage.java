@@ -201,7 +201,7 @@ public final class RpmsgMessage {
             int next = s == 1 ? DONE : s - 1;
             if (STATE.compareAndSet(this, s, next)) {
                 if (next == DONE && buffer != null) {
-                    device.heldBufferReleased();
+                    device.hooks().heldBufferReleased();
                     device.returnRx(buffer, false);
                 }
                 return;
@@ -241,7 +241,7 @@ public final class RpmsgMessage {
 
     private void heldBuffer() {
         if (buffer != null) {
-            device.heldBufferTaken();
+            device.hooks().heldBufferTaken();
         }
     }
 

@@ -58,14 +58,14 @@ final class RpmsgNameService {
         List<RpmsgServiceListener> watchers = List.of();
         synchronized (lock) {
             if (registry.rememberService(service, addr)) {
-                watchers = device.serviceListenersLocked();
+                watchers = device.hooks().serviceListeners();
             }
             alreadyBound = !registry.boundTo(service, addr).isEmpty();
             if (!alreadyBound) {
                 match = registry.waitingFor(service);
             }
         }
-        device.fireServiceChange(watchers, service, addr, true);
+        device.hooks().fireServiceChange(watchers, service, addr, true);
         if (alreadyBound) {
             return;
         }
@@ -95,11 +95,11 @@ final class RpmsgNameService {
         List<RpmsgServiceListener> watchers = List.of();
         synchronized (lock) {
             if (registry.forgetService(service, addr)) {
-                watchers = device.serviceListenersLocked();
+                watchers = device.hooks().serviceListeners();
             }
             unbound = registry.boundTo(service, addr);
         }
-        device.fireServiceChange(watchers, service, addr, false);
+        device.hooks().fireServiceChange(watchers, service, addr, false);
         for (RpmsgEndpoint e : unbound) {
             if (e.setDestination(RpmsgAddresses.ANY)) {
                 device.fireUnbind(e);

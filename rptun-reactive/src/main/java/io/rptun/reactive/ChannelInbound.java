@@ -1,0 +1,471 @@
+package io.rptun.reactive;
+
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgListener;
+import io.rptun.core.rpmsg.RpmsgMessage;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
+import reactor.util.concurrent.Queues;
+import reactor.util.context.Context;
+
+/**
+ * The receive side of a channel: the endpoint's {@link RpmsgListener} and the operator behind
+ * {@link RpmsgChannel#receive()}, in one place because both sides of its queue meet here.
+ *
+ * <h2>Emission</h2>
+ * When the receiver has demand and nothing is queued, {@link #onMessage} hands the message to
+ * {@code onNext} directly, on the serving thread, while the core still owns it: the core gives the buffer
+ * back when the callback returns unless the receiver retained it. Otherwise the message is held (the core's
+ * {@code hold()}, no copy) and queued; whoever requests, or the serving thread itself, drains the queue in
+ * a serialized loop (Reactor's work-in-progress counter), releasing the hold after each {@code onNext}.
+ *
+ * <h2>Flow control</h2>
+ * At most {@code receiveBound} messages are held; past that, {@link ReceiveOverflow} decides. PAUSE (and COPY
+ * at its copy limit) pause the endpoint's delivery in the core, so the next message stays in the ring; the
+ * drain resumes it at half the limit. Pausing happens on the serving thread inside the callback, before the
+ * core looks at the next message, so the bound is exact; the drain thread decrements the counts and then
+ * reads the paused flag, the serving thread sets the flag and then reads the counts (both volatile), so one
+ * of them always sees the other and delivery cannot stay paused on an empty queue.
+ *
+ * <h2>Threads</h2>
+ * The queue has one producer (the serving thread, in {@link #onMessage}) and one consumer at a time (the
+ * thread inside the drain loop). Termination ({@link #terminate}) may come from any thread; it only sets
+ * fields and drains.
+ */
+final class ChannelInbound implements RpmsgListener {
+    private static final AtomicIntegerFieldUpdater<ChannelInbound> WIP =
+            AtomicIntegerFieldUpdater.newUpdater(ChannelInbound.class, "wip");
+    private static final AtomicReferenceFieldUpdater<ChannelInbound, @Nullable Receiver> CURRENT =
+            AtomicReferenceFieldUpdater.newUpdater(ChannelInbound.class, Receiver.class, "current");
+
+    private final RpmsgChannel channel;
+    private final ReceiveOverflow overflow;
+    private final int bound;
+    private final int copyLimit;
+    private final int resumeAt;
+    private final boolean completeOnUnbind;
+    private final Queue<RpmsgMessage> queue = Queues.<RpmsgMessage>unbounded(32).get();
+    private final AtomicInteger held = new AtomicInteger();
+    private final AtomicInteger copied = new AtomicInteger();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder delivered = new LongAdder();
+    private volatile int maxHeld;
+    private volatile int maxQueued;
+    private volatile long pauses;
+    private volatile boolean paused;
+    private volatile @Nullable RpmsgEndpoint endpoint;
+
+    private volatile boolean done;
+    private volatile @Nullable Throwable error;
+    private volatile boolean discardQueued;
+    private volatile boolean hadReceiver;
+    private volatile @Nullable Receiver current;
+    @SuppressWarnings("unused") // through WIP
+    private volatile int wip;
+
+    ChannelInbound(RpmsgChannel channel, ReactiveOptions options, boolean completeOnUnbind) {
+        this.channel = channel;
+        this.overflow = options.overflow();
+        this.bound = options.receiveBound();
+        this.copyLimit = overflow == ReceiveOverflow.COPY ? options.copyLimit() : 0;
+        this.resumeAt = (bound + copyLimit) / 2;
+        this.completeOnUnbind = completeOnUnbind;
+    }
+
+    Flux<RpmsgMessage> flux() {
+        return new ReceiveFlux(this);
+    }
+
+    ChannelStats stats() {
+        return new ChannelStats(held.get(), copied.get(), maxHeld, maxQueued, dropped.sum(), pauses, delivered.sum());
+    }
+
+    // ---------------------------------------------------------------- the core's side (serving thread)
+
+    @Override
+    public void onMessage(RpmsgEndpoint ep, RpmsgMessage message) {
+        if (endpoint != ep) {
+            endpoint = ep;
+        }
+        Receiver r = current;
+        if (done || (hadReceiver && (r == null || r.cancelled))) {
+            dropped.increment(); // nobody will read it: the core gives the buffer back when we return
+            return;
+        }
+        if (wip == 0 && WIP.compareAndSet(this, 0, 1)) {
+            if (r != null && !r.cancelled && r.requested > 0 && r.badRequest == null && queue.isEmpty()) {
+                emitDirect(r, message);
+            } else {
+                enqueue(ep, message);
+            }
+            if (WIP.decrementAndGet(this) == 0) {
+                return;
+            }
+        } else {
+            enqueue(ep, message);
+            if (WIP.getAndIncrement(this) != 0) {
+                return;
+            }
+        }
+        drainLoop();
+    }
+
+    /** In the callback: the core still owns the message and takes the buffer back unless the receiver retained it. */
+    private void emitDirect(Receiver r, RpmsgMessage message) {
+        delivered.increment();
+        try {
+            r.actual.onNext(message);
+        } catch (Throwable t) {
+            Exceptions.throwIfFatal(t);
+            r.fail(Operators.onOperatorError(r, t, message, r.actual.currentContext()));
+            return;
+        }
+        r.produced(1);
+    }
+
+    private void enqueue(RpmsgEndpoint ep, RpmsgMessage message) {
+        if (held.get() < bound) {
+            queue.offer(message.hold());
+            maxHeld = Math.max(maxHeld, held.incrementAndGet());
+        } else {
+            switch (overflow) {
+                case COPY -> {
+                    if (copied.get() < copyLimit) {
+                        queue.offer(message.copy());
+                        copied.incrementAndGet();
+                    } else {
+                        // Paused at the limit already: only a message the core had copied before can get here.
+                        queue.offer(message.hold());
+                        maxHeld = Math.max(maxHeld, held.incrementAndGet());
+                    }
+                }
+                case DROP -> {
+                    dropped.increment();
+                    return;
+                }
+                case ERROR -> {
+                    dropped.increment();
+                    terminate(new RpmsgReactiveException(RpmsgReactiveException.Reason.RECEIVE_OVERFLOW, ep
+                            + ": the receiver fell more than " + bound + " messages behind"), true);
+                    return;
+                }
+                case PAUSE -> {
+                    queue.offer(message.hold());
+                    maxHeld = Math.max(maxHeld, held.incrementAndGet());
+                }
+            }
+        }
+        maxQueued = Math.max(maxQueued, held.get() + copied.get());
+        if (!paused && atLimit()) {
+            pause(ep);
+        }
+    }
+
+    private boolean atLimit() {
+        return switch (overflow) {
+            case PAUSE -> held.get() >= bound;
+            case COPY -> held.get() >= bound && copied.get() >= copyLimit;
+            case DROP, ERROR -> false;
+        };
+    }
+
+    private void pause(RpmsgEndpoint ep) {
+        synchronized (this) {
+            paused = true;
+            pauses++;
+            ep.pauseDelivery();
+            // The drain may have taken messages between our count and the flag: look again.
+            if (held.get() + copied.get() <= resumeAt) {
+                resumeLocked(ep);
+            }
+        }
+    }
+
+    private void maybeResume() {
+        if (!paused) {
+            return;
+        }
+        RpmsgEndpoint ep = endpoint;
+        synchronized (this) {
+            if (paused && ep != null && held.get() + copied.get() <= resumeAt) {
+                resumeLocked(ep);
+            }
+        }
+    }
+
+    private void resumeLocked(RpmsgEndpoint ep) {
+        paused = false;
+        ep.resumeDelivery();
+    }
+
+    @Override
+    public void onBound(RpmsgEndpoint ep) {
+        endpoint = ep;
+        channel.bound();
+    }
+
+    @Override
+    public void onUnbind(RpmsgEndpoint ep) {
+        if (ep.device().state() != RpmsgDevice.State.READY) {
+            channel.deviceStopped();
+        } else if (completeOnUnbind) {
+            channel.remoteClosed();
+        }
+    }
+
+    // ---------------------------------------------------------------- termination (any thread)
+
+    /**
+     * Ends receiving: with {@code error} null, completes once the queue is drained ({@code discard} false) or at
+     * once ({@code discard} true); with an error, fails at once. Queued messages dropped here are released.
+     */
+    void terminate(@Nullable Throwable error, boolean discard) {
+        if (discard) {
+            discardQueued = true;
+        }
+        if (!done) {
+            this.error = error;
+            done = true;
+        }
+        drain();
+    }
+
+    // ---------------------------------------------------------------- the receiver's side
+
+    void subscribe(CoreSubscriber<? super RpmsgMessage> actual) {
+        Receiver r = new Receiver(this, actual);
+        while (true) {
+            Receiver c = current;
+            if (c != null && !c.cancelled) {
+                Operators.error(actual, new RpmsgReactiveException(RpmsgReactiveException.Reason.ALREADY_RECEIVING,
+                        channel + " already has a receiver: one at a time"));
+                return;
+            }
+            if (CURRENT.compareAndSet(this, c, r)) {
+                break;
+            }
+        }
+        hadReceiver = true;
+        actual.onSubscribe(r);
+        drain();
+    }
+
+    private void drain() {
+        if (WIP.getAndIncrement(this) != 0) {
+            return;
+        }
+        drainLoop();
+    }
+
+    private void drainLoop() {
+        int missed = 1;
+        while (true) {
+            Receiver r = current;
+            if (r != null && r.cancelled) {
+                CURRENT.compareAndSet(this, r, null);
+                clearQueue(r.actual.currentContext());
+            } else if (r == null) {
+                // Arrivals after a receiver left, or a channel that ended before anyone read it.
+                if (hadReceiver || (done && (error != null || discardQueued))) {
+                    clearQueue(Context.empty());
+                }
+            } else {
+                drainTo(r);
+            }
+            missed = WIP.addAndGet(this, -missed);
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    private void drainTo(Receiver r) {
+        CoreSubscriber<? super RpmsgMessage> a = r.actual;
+        long requested = r.requested;
+        long emitted = 0;
+        while (emitted != requested) {
+            if (r.cancelled) {
+                return; // the next turn of the loop clears the queue
+            }
+            boolean d = done;
+            RpmsgMessage m = queue.poll();
+            if (checkTerminated(r, d, m == null)) {
+                if (m != null) {
+                    dequeued(m);
+                    discard(m, a.currentContext());
+                }
+                return;
+            }
+            if (m == null) {
+                break;
+            }
+            dequeued(m);
+            delivered.increment();
+            try {
+                a.onNext(m);
+            } catch (Throwable t) {
+                Exceptions.throwIfFatal(t);
+                releaseOurs(m);
+                r.fail(Operators.onOperatorError(r, t, m, a.currentContext()));
+                return;
+            }
+            releaseOurs(m);
+            emitted++;
+        }
+        if (emitted == requested && checkTerminated(r, done, queue.isEmpty())) {
+            return;
+        }
+        if (emitted != 0) {
+            r.produced(emitted);
+        }
+    }
+
+    private boolean checkTerminated(Receiver r, boolean d, boolean empty) {
+        Throwable bad = r.badRequest;
+        if (bad != null) {
+            r.fail(bad);
+            return true;
+        }
+        if (!d) {
+            return false;
+        }
+        Throwable e = error;
+        if (e != null || discardQueued) {
+            r.finish();
+            clearQueue(r.actual.currentContext());
+            if (e != null) {
+                r.actual.onError(e);
+            } else {
+                r.actual.onComplete();
+            }
+            return true;
+        }
+        if (empty) {
+            r.finish();
+            r.actual.onComplete();
+            return true;
+        }
+        return false;
+    }
+
+    /** Drain thread: a message left the queue. */
+    private void dequeued(RpmsgMessage m) {
+        if (m.isCopy()) {
+            copied.decrementAndGet();
+        } else {
+            held.decrementAndGet();
+        }
+        maybeResume();
+    }
+
+    /** Drops our hold, after onNext: a receiver that retained the message keeps it. */
+    private static void releaseOurs(RpmsgMessage m) {
+        if (!m.isCopy()) {
+            m.release();
+        }
+    }
+
+    /**
+     * A queued message nobody will get: the discard hook sees it still valid (it may retain it, or release it
+     * itself), then whatever of our hold is left goes back.
+     */
+    private static void discard(RpmsgMessage m, Context ctx) {
+        Operators.onDiscard(m, ctx);
+        if (!m.isCopy() && m.isHeld()) {
+            m.release();
+        }
+    }
+
+    private void clearQueue(Context ctx) {
+        RpmsgMessage m;
+        while ((m = queue.poll()) != null) {
+            dequeued(m);
+            discard(m, ctx);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "inbound of " + channel;
+    }
+
+    /** One subscription to {@link RpmsgChannel#receive()}. */
+    static final class Receiver implements Subscription {
+        private static final AtomicLongFieldUpdater<Receiver> REQUESTED =
+                AtomicLongFieldUpdater.newUpdater(Receiver.class, "requested");
+
+        final ChannelInbound parent;
+        final CoreSubscriber<? super RpmsgMessage> actual;
+        volatile long requested;
+        volatile boolean cancelled;
+        volatile @Nullable Throwable badRequest;
+
+        Receiver(ChannelInbound parent, CoreSubscriber<? super RpmsgMessage> actual) {
+            this.parent = parent;
+            this.actual = actual;
+        }
+
+        @Override
+        public void request(long n) {
+            if (n <= 0) {
+                // Rule 3.9: a non-positive request is an error signal, not an exception.
+                badRequest = new IllegalArgumentException("§3.9 violated: positive request amount required, got " + n);
+            } else {
+                Operators.addCap(REQUESTED, this, n);
+            }
+            parent.drain();
+        }
+
+        @Override
+        public void cancel() {
+            if (!cancelled) {
+                cancelled = true;
+                parent.drain();
+            }
+        }
+
+        void produced(long n) {
+            if (requested != Long.MAX_VALUE) {
+                REQUESTED.addAndGet(this, -n);
+            }
+        }
+
+        /** Drain loop only: no more signals to this receiver; the channel forgets it. */
+        void finish() {
+            cancelled = true;
+            CURRENT.compareAndSet(parent, this, null);
+        }
+
+        /** Drain loop only: fails this receiver; what is queued is released. */
+        void fail(Throwable e) {
+            finish();
+            parent.clearQueue(actual.currentContext());
+            actual.onError(e);
+        }
+    }
+
+    /** {@link RpmsgChannel#receive()}: each subscription becomes the channel's one receiver, or fails. */
+    private static final class ReceiveFlux extends Flux<RpmsgMessage> {
+        private final ChannelInbound inbound;
+
+        ReceiveFlux(ChannelInbound inbound) {
+            this.inbound = inbound;
+        }
+
+        @Override
+        public void subscribe(CoreSubscriber<? super RpmsgMessage> actual) {
+            inbound.subscribe(actual);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.rptun.reactive;
+
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgException;
+import io.rptun.core.rpmsg.RpmsgListener;
+import io.rptun.core.rpmsg.RpmsgServiceListener;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Everything the reactive layer needs from one {@link RpmsgDevice}, in one place: creating endpoints, the
+ * name-service listener (device failures reach every channel), and the TX-available listener that wakes
+ * senders waiting for a buffer. Another entry point (an {@code Rptun}, a device in another process) needs only
+ * a device to build one of these.
+ *
+ * <p>Senders never wait on a thread: one with nothing to send into registers here ({@link #awaitTx}) and is
+ * called back ({@link TxWaiter#txAvailable()}) from the core's TX-available listener, on the serving thread
+ * or a releasing thread, or when the device stops.
+ */
+final class DeviceBridge implements RpmsgServiceListener {
+    /** A sender waiting for a TX buffer. */
+    interface TxWaiter {
+        /** True while registered (set by {@link #awaitTx}, cleared before the call back). */
+        AtomicBoolean waiting();
+
+        /** TX buffers may have come free: look again. Must not block. */
+        void txAvailable();
+    }
+
+    private final RpmsgDevice device;
+    private final Set<RpmsgChannel> channels = ConcurrentHashMap.newKeySet();
+    private final ConcurrentLinkedQueue<TxWaiter> txWaiters = new ConcurrentLinkedQueue<>();
+    private final Runnable txListener = this::wakeTxWaiters;
+    private final AtomicBoolean disposed = new AtomicBoolean();
+
+    DeviceBridge(RpmsgDevice device) {
+        this.device = device;
+        device.addServiceListener(this);
+        device.addTxAvailableListener(txListener);
+    }
+
+    RpmsgDevice device() {
+        return device;
+    }
+
+    /** A named endpoint for {@code channel}, announced to the remote; registered so device failures reach it. */
+    RpmsgEndpoint createEndpoint(RpmsgChannel channel, String name, RpmsgListener listener) {
+        channels.add(channel);
+        try {
+            return device.createEndpoint(name, listener);
+        } catch (RuntimeException e) {
+            channels.remove(channel);
+            throw e;
+        }
+    }
+
+    void forget(RpmsgChannel channel) {
+        channels.remove(channel);
+    }
+
+    /** Registers {@code waiter} for the next TX-available call, once. */
+    void awaitTx(TxWaiter waiter) {
+        if (waiter.waiting().compareAndSet(false, true)) {
+            txWaiters.offer(waiter);
+        }
+    }
+
+    void forget(TxWaiter waiter) {
+        if (waiter.waiting().compareAndSet(true, false)) {
+            txWaiters.remove(waiter);
+        }
+    }
+
+    /** Calls back every sender registered now; one that still finds no buffer registers again. */
+    void wakeTxWaiters() {
+        if (txWaiters.isEmpty()) {
+            return; // the common case, after every serving pass: O(1)
+        }
+        for (int n = txWaiters.size(); n > 0; n--) {
+            TxWaiter w = txWaiters.poll();
+            if (w == null) {
+                return;
+            }
+            if (w.waiting().compareAndSet(true, false)) {
+                w.txAvailable();
+            }
+        }
+    }
+
+    @Override
+    public void serviceCreated(String name, int address) {
+        // Announcements have listeners of their own, one per subscriber.
+    }
+
+    @Override
+    public void serviceDestroyed(String name, int address) {
+    }
+
+    /** The device stopped: every channel fails (open, receive, send) with the device's typed error. */
+    @Override
+    public void deviceStopped(RpmsgException why) {
+        for (RpmsgChannel c : List.copyOf(channels)) {
+            c.deviceStopped();
+        }
+        wakeTxWaiters();
+    }
+
+    /** Registers an announcements listener; returns the services known now (see the core's snapshot rule). */
+    Map<String, Integer> watch(RpmsgServiceListener listener) {
+        return device.addServiceListener(listener);
+    }
+
+    void unwatch(RpmsgServiceListener listener) {
+        device.removeServiceListener(listener);
+    }
+
+    /** Unhooks from the device and closes every channel still open. */
+    void dispose() {
+        if (!disposed.compareAndSet(false, true)) {
+            return;
+        }
+        for (RpmsgChannel c : List.copyOf(channels)) {
+            c.dispose();
+        }
+        device.removeServiceListener(this);
+        device.removeTxAvailableListener(txListener);
+    }
+
+    boolean isDisposed() {
+        return disposed.get();
+    }
+}

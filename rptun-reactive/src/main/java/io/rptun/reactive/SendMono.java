@@ -1,0 +1,295 @@
+package io.rptun.reactive;
+
+import io.rptun.core.rpmsg.RpmsgTxBuffer;
+import java.lang.foreign.MemorySegment;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.Exceptions;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.util.concurrent.Queues;
+import reactor.util.context.Context;
+
+/**
+ * Sends every element of a publisher as one message, like reactor-netty's {@code MonoSendMany}: requests
+ * {@code prefetch} elements, fills a TX buffer in place for each as soon as one is free, requests more once
+ * three quarters of them are sent, and completes when the publisher completed and every element is on the
+ * ring. Never blocks a thread: with no TX buffer free it registers with the {@link DeviceBridge} and returns;
+ * the core's TX-available listener resumes it. So it never holds more than {@code prefetch} elements unsent,
+ * and never asks for more than it can hold.
+ *
+ * <p>Signals: elements are sent on the thread that delivers them (the publisher's), or on the serving thread
+ * or a releasing thread when TX buffers come free; completion and errors arrive on one of those.
+ */
+final class SendMono<T> extends Mono<Void> {
+    /** Writes {@code item} into a TX buffer's payload area; returns its length. */
+    @FunctionalInterface
+    interface Encoder<T> {
+        int encode(T item, MemorySegment payload);
+    }
+
+    private final RpmsgChannel channel;
+    private final int dst;
+    private final Publisher<? extends T> source;
+    private final Encoder<? super T> encoder;
+    private final int prefetch;
+
+    /** {@code dst} ANY: the channel's destination; else that address (a service's reply). */
+    SendMono(RpmsgChannel channel, int dst, Publisher<? extends T> source, Encoder<? super T> encoder, int prefetch) {
+        this.channel = channel;
+        this.dst = dst;
+        this.source = source;
+        this.encoder = encoder;
+        this.prefetch = prefetch;
+    }
+
+    @Override
+    public void subscribe(CoreSubscriber<? super Void> actual) {
+        source.subscribe(new SendSubscriber<>(actual, channel, dst, encoder, prefetch));
+    }
+
+    static final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription, DeviceBridge.TxWaiter {
+        @SuppressWarnings("rawtypes")
+        private static final AtomicIntegerFieldUpdater<SendSubscriber> WIP =
+                AtomicIntegerFieldUpdater.newUpdater(SendSubscriber.class, "wip");
+
+        private final CoreSubscriber<? super Void> actual;
+        private final RpmsgChannel channel;
+        private final int dst;
+        private final Encoder<? super T> encoder;
+        private final int prefetch;
+        private final int limit;
+        private final Queue<T> queue;
+        private final AtomicBoolean waiting = new AtomicBoolean();
+        private @Nullable Subscription upstream;
+        /** The element taken from the queue that waits for a TX buffer (drain loop only). */
+        private @Nullable T pending;
+        /** Sent since the last request upstream (drain loop only). */
+        private int sentSinceRequest;
+        private boolean terminated;
+        private volatile boolean done;
+        private volatile @Nullable Throwable error;
+        private volatile boolean cancelled;
+        @SuppressWarnings("unused") // through WIP
+        private volatile int wip;
+
+        SendSubscriber(CoreSubscriber<? super Void> actual, RpmsgChannel channel, int dst, Encoder<? super T> encoder,
+                int prefetch) {
+            this.actual = actual;
+            this.channel = channel;
+            this.dst = dst;
+            this.encoder = encoder;
+            this.prefetch = prefetch;
+            this.limit = prefetch - (prefetch >> 2);
+            this.queue = Queues.<T>get(prefetch).get();
+        }
+
+        @Override
+        public Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (Operators.validate(upstream, s)) {
+                upstream = s;
+                actual.onSubscribe(this);
+                s.request(prefetch);
+            }
+        }
+
+        @Override
+        public void onNext(T item) {
+            if (done || cancelled) {
+                Operators.onDiscard(item, currentContext());
+                return;
+            }
+            if (!queue.offer(item)) {
+                Operators.onDiscard(item, currentContext());
+                error = Operators.onOperatorError(upstream, Exceptions.failWithOverflow(
+                        "the publisher sent more than requested"), item, currentContext());
+                done = true;
+            }
+            drain();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (done) {
+                Operators.onErrorDropped(t, currentContext());
+                return;
+            }
+            error = t;
+            done = true;
+            drain();
+        }
+
+        @Override
+        public void onComplete() {
+            done = true;
+            drain();
+        }
+
+        @Override
+        public void request(long n) {
+            // Mono<Void>: nothing to deliver but the terminal signal.
+        }
+
+        @Override
+        public void cancel() {
+            if (cancelled) {
+                return;
+            }
+            cancelled = true;
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+            channel.bridge().forget(this);
+            drain();
+        }
+
+        @Override
+        public AtomicBoolean waiting() {
+            return waiting;
+        }
+
+        @Override
+        public void txAvailable() {
+            drain();
+        }
+
+        private void drain() {
+            if (WIP.getAndIncrement(this) != 0) {
+                return;
+            }
+            int missed = 1;
+            while (true) {
+                if (!terminated) {
+                    drainOnce();
+                } else {
+                    clear(); // an element that raced a cancel in
+                }
+                missed = WIP.addAndGet(this, -missed);
+                if (missed == 0) {
+                    return;
+                }
+            }
+        }
+
+        private void drainOnce() {
+            if (cancelled) {
+                clear();
+                terminated = true;
+                channel.leaveTxLine(this);
+                return;
+            }
+            Throwable upstreamError = error;
+            if (upstreamError != null) {
+                fail(upstreamError, false);
+                return;
+            }
+            while (true) {
+                T item = pending;
+                if (item == null) {
+                    item = queue.poll();
+                    if (item == null) {
+                        break;
+                    }
+                    pending = item;
+                }
+                RpmsgTxBuffer b;
+                try {
+                    if (!channel.mayTakeTx(this)) {
+                        // An earlier send on this channel waits for a buffer: queue behind it, keep the order.
+                        channel.joinTxLine(this);
+                        if (!channel.mayTakeTx(this)) {
+                            return;
+                        }
+                    }
+                    b = channel.tryTxBuffer();
+                    if (b == null) {
+                        // Take a place in line, register, then look once more: a buffer freed in between is
+                        // not missed.
+                        channel.joinTxLine(this);
+                        channel.bridge().awaitTx(this);
+                        b = channel.tryTxBuffer();
+                        if (b == null) {
+                            return;
+                        }
+                        channel.bridge().forget(this);
+                    }
+                } catch (RuntimeException e) {
+                    fail(channel.sendError(e), true);
+                    return;
+                }
+                pending = null;
+                try {
+                    int length = encode(item, b);
+                    channel.send(b, dst, length);
+                } catch (RuntimeException e) {
+                    Operators.onDiscard(item, currentContext());
+                    fail(channel.sendError(e), true);
+                    return;
+                }
+                if (++sentSinceRequest == limit) {
+                    sentSinceRequest = 0;
+                    Subscription s = upstream;
+                    if (s != null) {
+                        s.request(limit);
+                    }
+                }
+            }
+            // Nothing waits for a buffer any more: let the next send in line go.
+            channel.leaveTxLine(this);
+            if (done && error == null && pending == null && queue.isEmpty()) {
+                terminated = true;
+                actual.onComplete();
+            }
+        }
+
+        private int encode(T item, RpmsgTxBuffer b) {
+            int length;
+            try {
+                length = encoder.encode(item, b.payload());
+                if (length < 0 || length > b.capacity()) {
+                    throw new RpmsgReactiveException(RpmsgReactiveException.Reason.BAD_WRITE_LENGTH, "a writer for "
+                            + channel + " returned " + length + " for a " + b.capacity() + "-byte TX buffer");
+                }
+            } catch (RuntimeException e) {
+                b.release();
+                throw e;
+            }
+            return length;
+        }
+
+        private void fail(Throwable e, boolean cancelUpstream) {
+            terminated = true;
+            cancelled = true;
+            if (cancelUpstream) {
+                Subscription s = upstream;
+                if (s != null) {
+                    s.cancel();
+                }
+            }
+            channel.bridge().forget(this);
+            channel.leaveTxLine(this);
+            clear();
+            actual.onError(e);
+        }
+
+        private void clear() {
+            T item = pending;
+            pending = null;
+            if (item != null) {
+                Operators.onDiscard(item, currentContext());
+            }
+            Operators.onDiscardQueueWithClear(queue, currentContext(), null);
+        }
+    }
+}
