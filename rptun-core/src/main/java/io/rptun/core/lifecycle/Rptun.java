@@ -46,8 +46,11 @@ public final class Rptun implements AutoCloseable {
     private final RptunOptions options;
     private final ReentrantLock control = new ReentrantLock();
     private final Object stateLock = new Object();
+    private final Object announceLock = new Object();
     private final List<RptunListener> listeners = new CopyOnWriteArrayList<>();
     private volatile RptunState state = RptunState.OFFLINE;
+    /** The state the listeners have been told of: what the await methods wait for (guarded by stateLock). */
+    private RptunState announced = RptunState.OFFLINE;
     private volatile @Nullable Session session;
     private volatile @Nullable RptunException failure;
     private volatile int generation;
@@ -130,7 +133,7 @@ public final class Rptun implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (stateLock) {
             while (true) {
-                RptunState s = state;
+                RptunState s = announced;
                 if (s == RptunState.RUNNING) {
                     return device();
                 }
@@ -156,7 +159,7 @@ public final class Rptun implements AutoCloseable {
     public boolean awaitState(RptunState wanted, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (stateLock) {
-            while (state != wanted) {
+            while (announced != wanted) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -501,9 +504,8 @@ public final class Rptun implements AutoCloseable {
                 return;
             }
             state = to;
-            stateLock.notifyAll();
         }
-        fire(new RptunEvent(from, to, why));
+        announce(new RptunEvent(from, to, why));
     }
 
     private void transitionIf(RptunState to, String why, RptunState... expected) {
@@ -518,9 +520,22 @@ public final class Rptun implements AutoCloseable {
                 return;
             }
             state = to;
-            stateLock.notifyAll();
         }
-        fire(new RptunEvent(from, to, why));
+        announce(new RptunEvent(from, to, why));
+    }
+
+    /**
+     * Tells the listeners, then wakes the waiters: when {@link #start()} or {@link #awaitState} returns,
+     * every listener has already seen the change. Announcements are serialised, in the order of the changes.
+     */
+    private void announce(RptunEvent event) {
+        synchronized (announceLock) {
+            fire(event);
+            synchronized (stateLock) {
+                announced = state;
+                stateLock.notifyAll();
+            }
+        }
     }
 
     private void fire(RptunEvent event) {
