@@ -77,9 +77,45 @@ public interface RptunResource {
                     PlanOptions.of(size).withBasePa(basePa).withEnv(env).withTableReserve(reserve));
             LiveResourceTable live = parsed.attach(memory);
             plan.apply(memory, live);
+            assignNotifyIds(parsed.table(), live);
             CarveoutHeap heap = CarveoutHeap.of(plan, options.vdev());
             return new Attached(RpmsgDevice.host(region, live, heap, notifier, options), live, plan);
         };
+    }
+
+    /**
+     * Gives every vdev and vring whose notify id is ANY the lowest free id, in table order (vdev, then its
+     * vrings), and writes it back into the table, as OpenAMP's {@code remoteproc_create_virtio} does on the
+     * master: a peer then sees real ids in the kicks and in the table.
+     */
+    static void assignNotifyIds(io.rptun.core.rsc.ResourceTable table, LiveResourceTable live) {
+        java.util.BitSet used = new java.util.BitSet();
+        java.util.List<io.rptun.core.rsc.VdevResource> vdevs = table.vdevs();
+        for (var v : vdevs) {
+            if (v.notifyId() != RpmsgAddresses.ANY && v.notifyId() >= 0) {
+                used.set(v.notifyId());
+            }
+            for (var r : v.vrings()) {
+                if (r.notifyId() != RpmsgAddresses.ANY && r.notifyId() >= 0) {
+                    used.set(r.notifyId());
+                }
+            }
+        }
+        for (int i = 0; i < vdevs.size(); i++) {
+            var v = vdevs.get(i);
+            if (v.notifyId() == RpmsgAddresses.ANY) {
+                int id = used.nextClearBit(0);
+                used.set(id);
+                live.setVdevNotifyId(i, id);
+            }
+            for (int j = 0; j < v.vrings().size(); j++) {
+                if (v.vrings().get(j).notifyId() == RpmsgAddresses.ANY) {
+                    int id = used.nextClearBit(0);
+                    used.set(id);
+                    live.setVringNotifyId(i, j, id);
+                }
+            }
+        }
     }
 
     /**

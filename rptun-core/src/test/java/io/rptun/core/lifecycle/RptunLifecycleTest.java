@@ -58,6 +58,11 @@ class RptunLifecycleTest {
                 assertThat(masterEvents).extracting(RptunEvent::to).containsExactly(RptunState.STARTING,
                         RptunState.RUNNING);
                 assertThat(masterEvents.get(1).why()).contains("cp is up");
+                // The master gave out the notify ids the table left as ANY, as OpenAMP's master does.
+                var live = io.rptun.core.rsc.ResourceTableParser.parse(pair.memory, io.rptun.core.rsc.ParseMode.NUTTX)
+                        .attach(pair.memory);
+                assertThat(List.of(live.vdevNotifyId(0), live.vringNotifyId(0, 0), live.vringNotifyId(0, 1)))
+                        .containsExactly(0, 1, 2);
                 echoService(dev);
                 BlockingQueue<String> got = new LinkedBlockingQueue<>();
                 RpmsgEndpoint client = host.createEndpoint("echo", (ep, msg) -> got.add(msg.asString()));
