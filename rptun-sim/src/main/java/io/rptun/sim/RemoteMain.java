@@ -47,7 +47,7 @@ public final class RemoteMain {
     }
 
     /** Runs until the host stops or is lost; returns the exit code. */
-    static int run(String[] args) {
+    public static int run(String[] args) {
         Path file = null;
         Path shm = Path.of(OpenAmpLinuxProfile.SHM_PATH);
         Path socket = Path.of(OpenAmpLinuxProfile.SOCKET_PATH);

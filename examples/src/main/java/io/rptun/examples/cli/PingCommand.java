@@ -1,0 +1,207 @@
+package io.rptun.examples.cli;
+
+import io.rptun.core.lifecycle.Rptun;
+import io.rptun.core.lifecycle.RptunOptions;
+import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgPing;
+import io.rptun.core.rpmsg.RpmsgTxBuffer;
+import io.rptun.sim.OpenAmpLinuxDriver;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code rptun ping}: NuttX's {@code rpmsg ping <times> <length> <ack> <sleep_ms>} against a simulated
+ * remote in a second JVM (which answers NuttX's ping protocol), or against OpenAMP's C echo remote with
+ * {@code --openamp-linux}; then a pipelined phase for throughput.
+ */
+@Command(name = "ping", mixinStandardHelpOptions = true,
+        description = {"Pings a remote like NuttX's 'rpmsg ping <times> <length> <ack> <sleep_ms>', and better:",
+                "min/avg/max and p50/p99/p99.9 of the round trip, then pipelined throughput.",
+                "Without --openamp-linux it boots a simulated remote in a second JVM over /dev/shm and removes it after."})
+final class PingCommand implements Callable<Integer> {
+    private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-n", "--times"}, defaultValue = "1000", description = "pings to send one by one (default ${DEFAULT-VALUE})")
+    int times;
+
+    @Option(names = {"-l", "--length"}, defaultValue = "64",
+            description = "message length in bytes, the 16-byte ping header included (default ${DEFAULT-VALUE})")
+    int length;
+
+    @Option(names = "--ack", defaultValue = "1",
+            description = "0: do not wait for answers; 1: wait for each answer; 2: wait, and have the peer check the fill pattern (default ${DEFAULT-VALUE})")
+    int ack;
+
+    @Option(names = "--sleep", defaultValue = "0", description = "milliseconds between pings (default ${DEFAULT-VALUE})")
+    int sleepMs;
+
+    @Option(names = "--random", description = "random lengths from 16 to --length")
+    boolean random;
+
+    @Option(names = "--pipeline", defaultValue = "20000",
+            description = "messages in the pipelined throughput phase, 0 to skip (default ${DEFAULT-VALUE})")
+    int pipeline;
+
+    @Option(names = "--busy-spin", description = "both sides busy-spin instead of sleeping in the futex (lowest latency, a core each)")
+    boolean busySpin;
+
+    @Option(names = "--openamp-linux", description = "ping OpenAMP's Linux echo remote over its shared file and socket")
+    boolean openAmp;
+
+    @Option(names = "--shm", defaultValue = OpenAmpLinuxProfile.SHM_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
+    Path shm;
+
+    @Option(names = "--socket", defaultValue = OpenAmpLinuxProfile.SOCKET_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
+    Path socket;
+
+    /** Answers as the listener saw them: the cookie, or -1 when a checked answer's data was not zeroed. */
+    private final BlockingQueue<Long> answers = new ArrayBlockingQueue<>(1 << 16);
+    private final AtomicLong answered = new AtomicLong();
+    private volatile boolean echoMode;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (times < 1 || length < 1 || ack < 0 || ack > 2 || sleepMs < 0 || pipeline < 0) {
+            throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..2, --sleep >= 0, --pipeline >= 0");
+        }
+        if (openAmp) {
+            echoMode = true;
+            OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofSeconds(10));
+            try (Rptun host = Rptun.create(driver, RptunOptions.defaults().withReadyCommand(false))) {
+                RpmsgDevice device = host.start();
+                out.println("ping: OpenAMP Linux remote over " + shm + " and " + socket);
+                return ping(out, device, OpenAmpLinuxProfile.ENDPOINT_NAME);
+            }
+        }
+        try (LocalLink link = LocalLink.start("ping", busySpin)) {
+            out.println("ping: simulated remote (pid " + link.remotePid() + ") over " + link.file()
+                    + (busySpin ? ", busy-spin" : ", futex doorbells"));
+            return ping(out, link.device(), RpmsgPing.NAME);
+        }
+    }
+
+    private int ping(PrintWriter out, RpmsgDevice device, String service) throws InterruptedException {
+        RpmsgEndpoint ep = device.createEndpoint(service, (e, msg) -> {
+            answered.incrementAndGet();
+            if (echoMode) {
+                answers.offer(msg.length() >= 8 ? msg.payload().get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : -1L);
+            } else if (RpmsgPing.cmd(msg) == RpmsgPing.ACK) {
+                answers.offer(ack == 2 && !RpmsgPing.dataZeroed(msg) ? -1L : RpmsgPing.cookie(msg));
+            }
+        });
+        if (!ep.awaitBound(Duration.ofSeconds(10))) {
+            out.println("ping: the remote never announced '" + service + "'");
+            return ExitCodes.FAILED;
+        }
+        int max = Math.min(length, ep.maxPayload());
+        Percentiles rtt = new Percentiles();
+        long bytes = 0;
+        int failures = 0;
+        for (int i = 0; i < times; i++) {
+            int len = random ? ThreadLocalRandom.current().nextInt(Math.min(16, max), max + 1) : max;
+            long t0 = System.nanoTime();
+            len = send(ep, ack == 0 ? RpmsgPing.SEND_NOACK : ack == 1 ? RpmsgPing.SEND : RpmsgPing.SEND_CHECK, len, i);
+            bytes += len;
+            if (ack > 0) {
+                Long cookie = answers.poll(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                if (cookie == null) {
+                    out.println("ping: no answer to ping " + i + " within " + ANSWER_TIMEOUT);
+                    return ExitCodes.FAILED;
+                }
+                if (cookie != i) {
+                    failures++;
+                }
+                rtt.add(System.nanoTime() - t0);
+            }
+            if (sleepMs > 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(sleepMs));
+            }
+        }
+        out.println("ping times: " + times + (random ? ", random lengths up to " + max : ", " + max + " bytes each"));
+        if (ack > 0) {
+            out.println("round trip: " + rtt.summary());
+            out.printf("rate: %.3f Mbits/sec (NuttX's figure: bytes per ping over the average round trip)%n",
+                    bytes * 8.0 / times / (avgNanos(rtt, times) / 1e9) / 1e6);
+        }
+        if (failures > 0) {
+            out.println("ping: " + failures + " answers did not match" + (ack == 2 ? " (wrong cookie or data not checked)" : ""));
+        }
+        if (echoMode || ack == 0) {
+            answers.clear();
+        }
+        if (pipeline > 0) {
+            int code = pipelined(out, ep, max);
+            if (code != ExitCodes.OK) {
+                return code;
+            }
+        }
+        return failures == 0 ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    private static double avgNanos(Percentiles p, int n) {
+        return Math.max(1, p.totalNanos() / (double) n);
+    }
+
+    /** Sends {@code pipeline} answered pings without waiting in between; rate of answers. */
+    private int pipelined(PrintWriter out, RpmsgEndpoint ep, int len) throws InterruptedException {
+        answers.clear();
+        long before = answered.get();
+        long t0 = System.nanoTime();
+        Thread drain = Thread.ofPlatform().daemon().start(() -> {
+            for (int i = 0; i < pipeline; i++) {
+                try {
+                    if (answers.poll(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) == null) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        for (int i = 0; i < pipeline; i++) {
+            send(ep, RpmsgPing.SEND, len, i);
+        }
+        drain.join(Duration.ofSeconds(60));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long got = answered.get() - before;
+        out.printf("pipelined: %d of %d answered in %.3f s: %.0f msg/s, %.1f MB/s each way (%d-byte messages)%n", got,
+                pipeline, secs, got / secs, got * (double) len / secs / 1e6, len);
+        return got == pipeline ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /** One message: NuttX's ping header then the fill, or (echo mode) the cookie then zeros. */
+    private int send(RpmsgEndpoint ep, int cmd, int len, long cookie) {
+        RpmsgTxBuffer tx = ep.txBuffer();
+        MemorySegment p = tx.payload();
+        int n;
+        if (echoMode) {
+            n = (int) Math.min(Math.max(len, 8), p.byteSize());
+            p.asSlice(0, n).fill((byte) 0);
+            p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, cookie);
+        } else {
+            n = RpmsgPing.write(p, cmd, len, cookie);
+        }
+        tx.send(n);
+        return n;
+    }
+}

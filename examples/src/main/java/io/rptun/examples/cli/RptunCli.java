@@ -1,0 +1,66 @@
+package io.rptun.examples.cli;
+
+import io.rptun.core.RptunException;
+import io.rptun.core.rsc.ResourceTableException;
+import io.rptun.sim.SimException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code rptun}: the command line. Every command has {@code --help}; errors are one line on stderr, never
+ * a stack trace (add {@code --verbose-errors}, or set {@code RPTUN_DEBUG=1}, for one).
+ */
+@Command(name = "rptun", mixinStandardHelpOptions = true, version = "rptun 0.1.0-SNAPSHOT",
+        description = "RPTUN/OpenAMP rpmsg over shared memory on the JVM.",
+        subcommands = {DemoCommand.class, PingCommand.class, DumpCommand.class, HostCommand.class,
+                RemoteCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done", "1:the link failed (peer lost, timeout, wrong answer)",
+                "2:bad usage or bad input (unknown option; missing, foreign or malformed file)",
+                "130:interrupted (Ctrl-C); everything started was cleaned up"})
+public final class RptunCli {
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs {@code args} and returns the exit code (what tests call). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new RptunCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("rptun " + commandLine.getCommandName() + ": " + oneLine(e));
+            if (System.getenv("RPTUN_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            commandLine.getErr().flush();
+            return isBadInput(e) ? ExitCodes.BAD_INPUT : ExitCodes.FAILED;
+        });
+        return cli.execute(args);
+    }
+
+    static boolean isBadInput(Throwable e) {
+        if (e instanceof ResourceTableException || e instanceof IllegalArgumentException || e instanceof DumpException) {
+            return true;
+        }
+        if (e instanceof SimException s) {
+            return switch (s.reason()) {
+                case FILE_MISSING, WRONG_SIZE, BAD_MAGIC, BAD_VERSION, NOT_READY, FILE_EXISTS -> true;
+                default -> false;
+            };
+        }
+        return e.getCause() != null && e.getCause() != e && isBadInput(e.getCause());
+    }
+
+    static String oneLine(Throwable e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank()) {
+            m = e.getClass().getSimpleName();
+        }
+        if (e instanceof RptunException r) {
+            m = m + " [" + r.reason() + "]";
+        }
+        return m.replace('\n', ' ');
+    }
+}
