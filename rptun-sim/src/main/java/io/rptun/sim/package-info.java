@@ -10,8 +10,7 @@
  * <li>Doorbells: {@link io.rptun.sim.FutexDoorbell} (futex through FFM) and
  * {@link io.rptun.sim.UnixSocketDoorbell} (OpenAMP's Linux machine, driven by
  * {@link io.rptun.sim.OpenAmpLinuxDriver}).</li>
- * <li>{@link io.rptun.sim.SimRemote}: the remote with its echo and sink services; {@link io.rptun.sim.SimDemo}:
- * the two-JVM demo behind {@code ./rptun demo}.</li>
+ * <li>{@link io.rptun.sim.SimRemote}: the remote with its echo, sink and ping services (and the user's).</li>
  * </ul>
  *
  * <h2>Memory model</h2>
