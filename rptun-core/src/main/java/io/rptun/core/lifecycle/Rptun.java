@@ -419,8 +419,9 @@ public final class Rptun implements AutoCloseable {
             LOG.debug("{}: no mailbox for {}", describe(), command);
             return;
         }
-        if (!m.send(command, ackWait)) {
-            LOG.warn("{}: the {} did not acknowledge {} within {}", describe(), driver.remoteCpuName(), command,
+        // A peer found dead while we wait (its pid gone, its socket closed) will not answer: stop waiting.
+        if (!m.send(command, ackWait, () -> state == RptunState.PEER_LOST || state == RptunState.CLOSED)) {
+            LOG.warn("{}: the {} did not acknowledge {} (waited up to {})", describe(), driver.remoteCpuName(), command,
                     ackWait);
         }
     }

@@ -83,6 +83,14 @@ public final class RptunMailbox {
      * @return true when acknowledged (always true when not waiting)
      */
     public boolean send(NuttxCommand command, Duration ackTimeout) {
+        return send(command, ackTimeout, () -> false);
+    }
+
+    /**
+     * Sends {@code command} and waits for the ACK as {@link #send(NuttxCommand, Duration)}, but stops
+     * waiting as soon as {@code giveUp} says so (the peer was found dead meanwhile).
+     */
+    public boolean send(NuttxCommand command, Duration ackTimeout, java.util.function.BooleanSupplier giveUp) {
         synchronized (this) {
             acked = false;
             writeOwn(command);
@@ -98,7 +106,7 @@ public final class RptunMailbox {
             if (acked) {
                 return true;
             }
-            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted() || giveUp.getAsBoolean()) {
                 return false;
             }
             LockSupport.parkNanos(pause);
