@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class Rptun implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Rptun.class);
     private static final long BUSY_WAIT_NANOS = 50_000;
-    private static final Duration LOST_PEER_ACK_WAIT = Duration.ofMillis(200);
+    private static final Duration LOST_PEER_ACK_WAIT = Duration.ofSeconds(1);
 
     private final RptunDriver driver;
     private final RptunOptions options;
@@ -420,7 +420,9 @@ public final class Rptun implements AutoCloseable {
             return;
         }
         // A peer found dead while we wait (its pid gone, its socket closed) will not answer: stop waiting.
-        if (!m.send(command, ackWait, () -> state == RptunState.PEER_LOST || state == RptunState.CLOSED)) {
+        RptunState before = state;
+        if (!m.send(command, ackWait, () -> state != before
+                && (state == RptunState.PEER_LOST || state == RptunState.CLOSED))) {
             LOG.warn("{}: the {} did not acknowledge {} (waited up to {})", describe(), driver.remoteCpuName(), command,
                     ackWait);
         }
