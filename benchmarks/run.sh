@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The side-by-side run of docs/benchmarks.md, in one command (from the repository root):
+#
+#   benchmarks/run.sh           the full run (about 20 minutes): JMH with 3 forks, 500,000 round trips per
+#                               ping-pong mode, 30 s of idle; writes docs/benchmarks.svg and
+#                               benchmarks/target/results/table.md
+#   benchmarks/run.sh --quick   a check that everything runs (about 5 minutes): 1 fork, 1 × 1 s iterations,
+#                               fewer round trips; writes benchmarks/target/results/benchmarks.svg instead
+#
+# Builds the module first. Every figure comes from this one run; the results (JMH JSON, ping-pong and
+# idle JSON, the table, the chart) land in benchmarks/target/results/. The benchmarks spin on two
+# threads: run it on an idle machine (the load before the run is written into the report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .ci/java25.sh
+
+quick=false
+if [ "${1:-}" = "--quick" ]; then
+  quick=true
+elif [ $# -gt 0 ]; then
+  echo "usage: benchmarks/run.sh [--quick]" >&2
+  exit 2
+fi
+
+./mvnw -B -q -pl benchmarks -am package -Dmaven.test.skip=true
+jar=benchmarks/target/benchmarks.jar
+out=benchmarks/target/results
+mkdir -p "$out"
+load="$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+echo "load average before the run: $load"
+# The 1-minute load every 10 s while it runs, for the report: on a shared machine the figures need it.
+: > "$out/load.txt"
+( while :; do cut -d' ' -f1 /proc/loadavg >> "$out/load.txt"; sleep 10; done ) &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true' EXIT
+
+# The one-way suite: rptun core and reactive, Aeron IPC, the two in-process limits, and the design probe.
+jmh_args=(-prof gc -rf json -rff "$out/jmh.json")
+if $quick; then
+  jmh_args+=(-wi 1 -i 1 -w 1s -r 1s -f 1)
+  pingpong_args=(--warmup 20000 --count 50000)
+  idle_args=(--seconds 5 --settle 3)
+  svg="$out/benchmarks.svg"
+else
+  jmh_args+=(-f 3)
+  pingpong_args=(--warmup 100000 --count 500000)
+  idle_args=(--seconds 30 --settle 10)
+  svg=docs/benchmarks.svg
+fi
+java -jar "$jar" 'OneWay|RptunProbe|PathCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
+
+java --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp "$jar" \
+  io.rptun.benchmarks.harness.PingPongMain "${pingpong_args[@]}" --json "$out/pingpong.json" | tee "$out/pingpong.txt"
+
+java --enable-native-access=ALL-UNNAMED -cp "$jar" \
+  io.rptun.benchmarks.harness.IdleCpuMain "${idle_args[@]}" --threads --json "$out/idle.json" | tee "$out/idle.txt"
+
+during="$(sort -n "$out/load.txt" | awk '{a[NR]=$1} END {if (NR) printf "median %s, max %s", a[int((NR+1)/2)], a[NR]}')"
+java -cp "$jar" io.rptun.benchmarks.harness.ReportMain --jmh "$out/jmh.json" --pingpong "$out/pingpong.json" \
+  --idle "$out/idle.json" --svg "$svg" --markdown "$out/table.md" \
+  --load "$load before; 1-min load during the run: $during"

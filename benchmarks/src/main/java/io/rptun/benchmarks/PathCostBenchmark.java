@@ -1,0 +1,277 @@
+package io.rptun.benchmarks;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.rptun.core.lifecycle.RptunResource;
+import io.rptun.core.memory.AddressEnvironment;
+import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.virtio.Notifier;
+import io.rptun.core.virtio.VirtqueuePort;
+import io.rptun.core.virtio.Vring;
+import io.rptun.core.virtio.VringBuffer;
+import io.rptun.sim.SimOptions;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.jspecify.annotations.Nullable;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A design probe: the CPU cost of one message on each transport's own code path, with no second thread
+ * and so no cache line moving between cores. One invocation sends {@value #ROUND} messages and then
+ * receives them all, on the benchmark thread; the score is nanoseconds per message (send plus receive).
+ * What it isolates is the software: every atomic instruction, fence, allocation and check a message costs.
+ * A shared machine barely moves it (one thread needs one core), unlike the two-thread benchmarks.
+ * <ul>
+ * <li>{@code rptun}: a host and a remote {@link RpmsgDevice} over a mapped {@code /dev/shm} file
+ *     ({@code trySend} × 256, then the remote's {@code process()} delivers them to a listener and
+ *     returns the buffers; the next sends reclaim them). The notifier does nothing, so the doorbell is
+ *     not counted (the two-thread probe measures it).</li>
+ * <li>{@code vring}: the virtio layer alone, as in {@link VringThroughputBenchmark}: a driver
+ *     {@link VirtqueuePort} acquires, fills and submits × 256, the device's port receives them and submits
+ *     each straight back (no notifier). {@code rptun} minus {@code vring} is what rpmsg adds.</li>
+ * <li>{@code aeron}: an exclusive publication's {@code offer} × 256, then the subscription's
+ *     {@code poll} until all 256 are in, with an embedded driver ({@link AeronIpc}).</li>
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2, timeUnit = TimeUnit.SECONDS)
+@Measurement(iterations = 5, time = 2, timeUnit = TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", AeronIpc.ADD_EXPORTS})
+public class PathCostBenchmark {
+    static final int ROUND = 256;
+    private static final ValueLayout.OfInt SEQ = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The transport: {@code rptun}, {@code vring} or {@code aeron}. */
+    @Param({"rptun", "vring", "aeron"})
+    public String transport = "rptun";
+
+    /** Payload bytes per message. */
+    @Param({"64"})
+    public int payload = 64;
+
+    private @Nullable Arena arena;
+    private @Nullable Path file;
+    private @Nullable RpmsgDevice host;
+    private @Nullable RpmsgDevice remote;
+    private @Nullable RpmsgEndpoint endpoint;
+    private MemorySegment message = MemorySegment.NULL;
+    private final RptunOneWayBenchmark.Sink sink = new RptunOneWayBenchmark.Sink();
+
+    private @Nullable AeronIpc aeron;
+    private @Nullable ExclusivePublication publication;
+    private @Nullable Subscription subscription;
+    private final AeronIpcOneWayBenchmark.SubscriberLoop aeronSink = new AeronIpcOneWayBenchmark.SubscriberLoop();
+    private UnsafeBuffer aeronMessage = new UnsafeBuffer(new byte[0]);
+
+    private @Nullable VirtqueuePort tx;
+    private @Nullable VirtqueuePort rx;
+    private VirtqueuePort.Receiver vringReceiver = buffer -> { };
+    private MemorySegment pattern = MemorySegment.NULL;
+    private int vringExpected;
+    private long vringOutOfOrder;
+    private int nextSeq;
+
+    /** Brings up the transport. */
+    @Setup(Level.Trial)
+    public void setUp() throws IOException, InterruptedException {
+        switch (transport) {
+            case "rptun" -> setUpRptun();
+            case "aeron" -> setUpAeron();
+            case "vring" -> setUpVring();
+            default -> throw new IllegalArgumentException("transport=" + transport);
+        }
+    }
+
+    private void setUpRptun() throws IOException {
+        Arena a = Arena.ofShared();
+        arena = a;
+        Path f = SimLink.freshPath("cost");
+        file = f;
+        MemorySegment shm;
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            shm = ch.map(FileChannel.MapMode.READ_WRITE, 0, 1 << 20, a);
+        }
+        Files.delete(f); // the mapping stays; nothing is left behind if the trial dies
+        RptunResource resource = RptunResource.nuttx(shm, 0, AddressEnvironment.identity(),
+                SimOptions.table(SimLink.NUM, SimLink.BUFFER_SIZE));
+        RpmsgDevice h = resource.attach(true, PeerNotifier.NONE, RpmsgOptions.defaults().withName("host")).device();
+        host = h;
+        RpmsgDevice r = resource.attach(false, PeerNotifier.NONE, RpmsgOptions.defaults().withName("remote")).device();
+        remote = r;
+        r.createEndpoint(RptunOneWayBenchmark.SERVICE, sink);
+        RpmsgEndpoint ep = h.createEndpoint(RptunOneWayBenchmark.SERVICE, (e, msg) -> { });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!ep.awaitBound(Duration.ofMillis(1))) {
+            r.process();
+            h.process();
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("not bound");
+            }
+        }
+        endpoint = ep;
+        message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
+    }
+
+    private void setUpVring() throws IOException {
+        Arena a = Arena.ofShared();
+        arena = a;
+        MemorySegment shm = a.allocate(VringThroughputBenchmark.REGION_SIZE, 4096);
+        SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
+        Vring vring = Vring.of(shm, VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN);
+        vring.clear();
+        VirtqueuePort t = VirtqueuePort.driver("cost-tx", vring, region, VirtqueuePort.Mode.SEND, Notifier.NONE);
+        for (int i = 0; i < VringThroughputBenchmark.NUM; i++) {
+            t.release(t.addBuffer(VringThroughputBenchmark.BUFFERS_OFFSET + VringThroughputBenchmark.BUFFER_SIZE * i,
+                    (int) VringThroughputBenchmark.BUFFER_SIZE));
+        }
+        VirtqueuePort r = VirtqueuePort.device("cost-rx", vring, region, VirtqueuePort.Mode.RECEIVE, Notifier.NONE);
+        tx = t;
+        rx = r;
+        vringReceiver = buffer -> {
+            int seq = buffer.segment().get(SEQ, 0);
+            if (seq != vringExpected) {
+                vringOutOfOrder++;
+            }
+            vringExpected = seq + 1;
+            r.submit(buffer);
+        };
+        pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
+    }
+
+    private void setUpAeron() throws InterruptedException {
+        AeronIpc a = AeronIpc.launch("cost");
+        aeron = a;
+        Subscription sub = a.aeron().addSubscription(AeronIpc.CHANNEL, AeronIpcOneWayBenchmark.STREAM_ID);
+        ExclusivePublication pub = a.aeron().addExclusivePublication(AeronIpc.CHANNEL,
+                AeronIpcOneWayBenchmark.STREAM_ID);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!pub.isConnected() || !sub.isConnected()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("aeron ipc did not connect");
+            }
+            Thread.sleep(1);
+        }
+        publication = pub;
+        subscription = sub;
+        aeronMessage = new UnsafeBuffer(BufferUtil.allocateDirectAligned(payload, 64));
+        aeronMessage.setMemory(0, payload, (byte) 0x5a);
+    }
+
+    /** Sends 256 messages, then receives them all. */
+    @Benchmark
+    @OperationsPerInvocation(ROUND)
+    public void round() {
+        if (endpoint != null) {
+            rptunRound(endpoint, java.util.Objects.requireNonNull(remote));
+        } else if (tx != null) {
+            vringRound(tx, java.util.Objects.requireNonNull(rx));
+        } else {
+            aeronRound(java.util.Objects.requireNonNull(publication), java.util.Objects.requireNonNull(subscription));
+        }
+    }
+
+    private void rptunRound(RpmsgEndpoint ep, RpmsgDevice r) {
+        MemorySegment m = message;
+        for (int i = 0; i < ROUND; i++) {
+            m.set(SEQ, 0, nextSeq++);
+            while (!ep.trySend(m)) {
+                r.process(); // a buffer still on its way back from an earlier round
+            }
+        }
+        while (sink.received < nextSeq) {
+            r.process();
+        }
+    }
+
+    private void vringRound(VirtqueuePort t, VirtqueuePort r) {
+        for (int i = 0; i < ROUND; i++) {
+            VringBuffer b;
+            while ((b = t.acquire()) == null) {
+                r.receive(vringReceiver, ROUND);
+            }
+            MemorySegment bytes = b.segment();
+            MemorySegment.copy(pattern, 0, bytes, 0, payload);
+            bytes.set(SEQ, 0, nextSeq++);
+            b.length(payload);
+            t.submit(b);
+        }
+        int received = 0;
+        while (received < ROUND) {
+            received += r.receive(vringReceiver, ROUND);
+        }
+    }
+
+    private void aeronRound(ExclusivePublication pub, Subscription sub) {
+        UnsafeBuffer m = aeronMessage;
+        for (int i = 0; i < ROUND; i++) {
+            m.putInt(0, nextSeq++, ByteOrder.LITTLE_ENDIAN);
+            while (pub.offer(m, 0, payload) < 0) {
+                Thread.onSpinWait();
+            }
+        }
+        FragmentHandler handler = aeronSink;
+        int received = 0;
+        while (received < ROUND) {
+            received += sub.poll(handler, ROUND);
+        }
+    }
+
+    /** Closes everything; fails the trial on a sequence error. */
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        try {
+            if (remote != null) {
+                remote.close();
+            }
+            if (host != null) {
+                host.close();
+            }
+            if (aeron != null) {
+                aeron.close();
+            }
+        } finally {
+            if (arena != null) {
+                arena.close();
+            }
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
+        }
+        long out = sink.outOfOrder + aeronSink.outOfOrder + vringOutOfOrder;
+        if (out != 0) {
+            throw new IllegalStateException(out + " messages out of sequence");
+        }
+    }
+}

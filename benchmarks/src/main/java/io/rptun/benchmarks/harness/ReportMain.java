@@ -1,0 +1,418 @@
+package io.rptun.benchmarks.harness;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns one run's results into the report: the tables (Markdown) and the chart (SVG) of
+ * {@code docs/benchmarks.md}. Reads JMH's {@code -rf json} output of the one-way benchmarks, and the JSON
+ * files of {@link PingPongMain} and {@link IdleCpuMain}; every throughput figure is the median of all
+ * measurement iterations of all forks (these machines are noisy: medians, not means), and every ratio is
+ * between figures of the same run.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar io.rptun.benchmarks.harness.ReportMain --jmh jmh.json \
+ *      [--pingpong pingpong.json] [--idle idle.json] [--svg docs/benchmarks.svg] [--markdown table.md] [--load TEXT]
+ * </pre>
+ */
+public final class ReportMain {
+    /** One benchmark case (a class and its parameters but the payload): medians per payload. */
+    static final class Row {
+        final String label;
+        final Map<Integer, Double> opsPerSecond = new TreeMap<>();
+        final Map<Integer, Double> bytesPerOp = new TreeMap<>();
+
+        Row(String label) {
+            this.label = label;
+        }
+
+        @Nullable Double ops(int payload) {
+            return opsPerSecond.get(payload);
+        }
+    }
+
+    static final String CORE = "rptun core: send, remote busy-spin";
+    static final String AERON = "Aeron IPC: exclusive publication";
+
+    private ReportMain() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        @Nullable Path jmh = null;
+        @Nullable Path pingpong = null;
+        @Nullable Path idle = null;
+        @Nullable Path svg = null;
+        @Nullable Path markdown = null;
+        String load = "";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--jmh" -> jmh = Path.of(args[++i]);
+                case "--pingpong" -> pingpong = Path.of(args[++i]);
+                case "--idle" -> idle = Path.of(args[++i]);
+                case "--svg" -> svg = Path.of(args[++i]);
+                case "--markdown" -> markdown = Path.of(args[++i]);
+                case "--load" -> load = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (jmh == null) {
+            throw new IllegalArgumentException("--jmh FILE is required");
+        }
+        List<@Nullable Object> runs = Json.array(Json.parse(Files.readString(jmh)));
+        Map<String, Row> rows = rows(runs);
+        List<Map<String, @Nullable Object>> rtt = pingpong == null ? List.of() : results(pingpong);
+        List<Map<String, @Nullable Object>> cpu = idle == null ? List.of() : results(idle);
+        String machine = machine(runs, load);
+        String md = markdown(machine, rows, rtt, cpu) + costTable(costs(runs));
+        System.out.println(md);
+        if (markdown != null) {
+            Files.writeString(markdown, md);
+        }
+        if (svg != null) {
+            Files.writeString(svg, svg(machine, rows, rtt, cpu, costs(runs)));
+            System.out.println("chart written to " + svg);
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    static Map<String, Row> rows(List<@Nullable Object> runs) {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        for (Object o : runs) {
+            Map<String, @Nullable Object> run = Json.object(o);
+            if (!"thrpt".equals(run.get("mode"))) {
+                continue;
+            }
+            String benchmark = Json.string(run.get("benchmark"));
+            String[] parts = benchmark.split("\\.");
+            String cls = parts[parts.length - 2];
+            Map<String, String> params = new TreeMap<>();
+            Object p = run.get("params");
+            if (p != null) {
+                Json.object(p).forEach((k, v) -> params.put(k, Json.string(v)));
+            }
+            int payload = Integer.parseInt(params.getOrDefault("payload", "0"));
+            params.remove("payload");
+            String label = label(cls, params);
+            Row row = rows.computeIfAbsent(label, Row::new);
+            row.opsPerSecond.put(payload, median(Json.object(run.get("primaryMetric"))));
+            Object secondary = run.get("secondaryMetrics");
+            if (secondary != null && Json.object(secondary).get("gc.alloc.rate.norm") != null) {
+                row.bytesPerOp.put(payload, median(Json.object(Json.object(secondary).get("gc.alloc.rate.norm"))));
+            }
+        }
+        Map<String, Row> ordered = new LinkedHashMap<>();
+        for (String first : new String[] {AERON, CORE}) {
+            Row r = rows.remove(first);
+            if (r != null) {
+                ordered.put(first, r);
+            }
+        }
+        rows.entrySet().stream().sorted(Map.Entry.comparingByKey((a, b) -> Integer.compare(rank(a), rank(b))))
+                .forEach(e -> ordered.put(e.getKey(), e.getValue()));
+        return ordered;
+    }
+
+    private static int rank(String label) {
+        return label.startsWith("rptun core") ? 0 : label.startsWith("rptun reactive") ? 1
+                : label.startsWith("probe") ? 3 : 2;
+    }
+
+    /** {@code PathCostBenchmark}: transport to {nanoseconds per message, bytes per message}. */
+    static Map<String, double[]> costs(List<@Nullable Object> runs) {
+        Map<String, double[]> costs = new LinkedHashMap<>();
+        for (Object o : runs) {
+            Map<String, @Nullable Object> run = Json.object(o);
+            if (!Json.string(run.get("benchmark")).endsWith("PathCostBenchmark.round")) {
+                continue;
+            }
+            String transport = Json.string(Json.object(run.get("params")).get("transport"));
+            Object secondary = run.get("secondaryMetrics");
+            Object norm = secondary == null ? null : Json.object(secondary).get("gc.alloc.rate.norm");
+            costs.put(transport, new double[] {median(Json.object(run.get("primaryMetric"))),
+                norm == null ? Double.NaN : median(Json.object(norm))});
+        }
+        return costs;
+    }
+
+    static String label(String cls, Map<String, String> params) {
+        return switch (cls) {
+            case "SegmentRingOneWayBenchmark" -> "MemorySegment ring (in-process limit)";
+            case "SpscQueueOneWayBenchmark" -> "JCTools SPSC queue (in-process limit)";
+            case "AeronIpcOneWayBenchmark" -> AERON;
+            case "RptunOneWayBenchmark" -> "rptun core: " + ("try-send".equals(params.get("api")) ? "trySend + spin"
+                    : "send") + ", remote " + params.getOrDefault("remoteIdle", "?");
+            case "RptunReactiveOneWayBenchmark" -> "rptun reactive: sendBytes(Flux) to receive()";
+            case "RptunProbeBenchmark" -> "probe, bare devices: " + ("none".equals(params.get("kick"))
+                    ? "no kick" : "a kick per message");
+            default -> cls + params;
+        };
+    }
+
+    /** The median of every measurement iteration of every fork ({@code rawData}), else the score. */
+    static double median(Map<String, @Nullable Object> metric) {
+        List<Double> values = new ArrayList<>();
+        Object raw = metric.get("rawData");
+        if (raw != null) {
+            for (Object fork : Json.array(raw)) {
+                for (Object v : Json.array(fork)) {
+                    values.add(Json.number(v));
+                }
+            }
+        }
+        if (values.isEmpty()) {
+            return Json.number(metric.get("score"));
+        }
+        double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    static List<Map<String, @Nullable Object>> results(Path file) throws IOException {
+        List<Map<String, @Nullable Object>> list = new ArrayList<>();
+        for (Object o : Json.array(Json.object(Json.parse(Files.readString(file))).get("results"))) {
+            list.add(Json.object(o));
+        }
+        return list;
+    }
+
+    static @Nullable Map<String, @Nullable Object> find(List<Map<String, @Nullable Object>> results, String mode) {
+        for (Map<String, @Nullable Object> r : results) {
+            if (mode.equals(r.get("mode"))) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    static String machine(List<@Nullable Object> runs, String load) {
+        String cpu = "unknown CPU";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: say so
+        }
+        String jdk = runs.isEmpty() ? System.getProperty("java.runtime.version")
+                : Json.string(Json.object(runs.get(0)).get("jdkVersion")) + " ("
+                        + Json.string(Json.object(runs.get(0)).get("vmName")) + ")";
+        return Runtime.getRuntime().availableProcessors() + " CPUs, " + cpu + ", JDK " + jdk
+                + (load.isBlank() ? "" : "; load: " + load.trim());
+    }
+
+    // ---------------------------------------------------------------- tables
+
+    static String markdown(String machine, Map<String, Row> rows, List<Map<String, @Nullable Object>> rtt,
+            List<Map<String, @Nullable Object>> cpu) {
+        StringBuilder b = new StringBuilder();
+        b.append("Machine: ").append(machine).append("\n\n");
+        Row aeron = rows.get(AERON);
+        Double aeron64 = aeron == null ? null : aeron.ops(64);
+        b.append("| one way, messages per second (median) | 64 B | 496 B | ÷ Aeron IPC at 64 B | B/msg at 64 B |"
+                + " B/msg at 496 B |\n|---|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows.values()) {
+            Double v64 = r.ops(64);
+            b.append("| ").append(r.label).append(" | ").append(rate(v64)).append(" | ").append(rate(r.ops(496)))
+                    .append(" | ").append(v64 == null || aeron64 == null ? "" : ratio(v64 / aeron64)).append(" | ")
+                    .append(bytes(r.bytesPerOp.get(64))).append(" | ").append(bytes(r.bytesPerOp.get(496)))
+                    .append(" |\n");
+        }
+        if (!rtt.isEmpty()) {
+            Map<String, @Nullable Object> a = find(rtt, "aeron");
+            b.append("\n| round trip between two JVMs, 64 B | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs |"
+                    + " p50 ÷ Aeron's |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            for (Map<String, @Nullable Object> r : rtt) {
+                double p50 = Json.number(r.get("p50"));
+                b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f | %.1f | %s |%n",
+                        rttLabel(Json.string(r.get("mode"))), p50 / 1000, Json.number(r.get("p90")) / 1000,
+                        Json.number(r.get("p99")) / 1000, Json.number(r.get("p999")) / 1000,
+                        Json.number(r.get("max")) / 1000, a == null ? "" : ratio(p50 / Json.number(a.get("p50")))));
+            }
+        }
+        if (!cpu.isEmpty()) {
+            b.append("\n| idle link (host here, remote in a child JVM) | host: % of a core | remote: % of a core |"
+                    + " host futex sleeps per second |\n|---|---:|---:|---:|\n");
+            for (Map<String, @Nullable Object> r : cpu) {
+                b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.1f |%n", idleLabel(Json.string(r.get("mode"))),
+                        Json.number(r.get("hostPercent")), Json.number(r.get("remotePercent")),
+                        Json.number(r.get("futexWaits")) / Json.number(r.get("seconds"))));
+            }
+        }
+        b.append("\n| target | measured | met |\n|---|---|---|\n");
+        for (String[] t : targets(rows, rtt, cpu)) {
+            b.append("| ").append(t[0]).append(" | ").append(t[1]).append(" | ").append(t[2]).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    static String costTable(Map<String, double[]> costs) {
+        if (costs.isEmpty()) {
+            return "";
+        }
+        double[] aeron = costs.get("aeron");
+        StringBuilder b = new StringBuilder("\n| CPU per message, one thread (send + receive, 64 B) | ns per message | ÷ Aeron |"
+                + " B per message |\n|---|---:|---:|---:|\n");
+        costs.forEach((transport, c) -> b.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s |%n",
+                switch (transport) {
+                    case "rptun" -> "rptun core (bare devices, no doorbell)";
+                    case "vring" -> "virtio layer alone (VirtqueuePort)";
+                    case "aeron" -> "Aeron IPC (exclusive publication)";
+                    default -> transport;
+                }, c[0], aeron == null ? "" : ratio(c[0] / aeron[0]), Double.isNaN(c[1]) ? "" : bytes(c[1]))));
+        return b.toString();
+    }
+
+    /** Each target: what, the measured figure, and "yes"/"no" (or "not measured"). */
+    static List<String[]> targets(Map<String, Row> rows, List<Map<String, @Nullable Object>> rtt,
+            List<Map<String, @Nullable Object>> cpu) {
+        List<String[]> t = new ArrayList<>();
+        Row core = rows.get(CORE);
+        Row aeron = rows.get(AERON);
+        @Nullable Row reactive = rows.values().stream().filter(r -> r.label.startsWith("rptun reactive")).findFirst()
+                .orElse(null);
+        Double core64 = core == null ? null : core.ops(64);
+        Double aeron64 = aeron == null ? null : aeron.ops(64);
+        if (core64 != null && aeron64 != null) {
+            double r = core64 / aeron64;
+            t.add(new String[] {"rptun core ≥ 1.0× Aeron IPC at 64 B", ratio(r), met(r >= 1.0)});
+        } else {
+            t.add(new String[] {"rptun core ≥ 1.0× Aeron IPC at 64 B", "", "not measured"});
+        }
+        Map<String, @Nullable Object> spin = find(rtt, "rptun-spin");
+        Map<String, @Nullable Object> a = find(rtt, "aeron");
+        if (spin != null && a != null) {
+            double s = Json.number(spin.get("p50"));
+            double ae = Json.number(a.get("p50"));
+            t.add(new String[] {"rptun busy-spin round-trip p50 ≤ Aeron's",
+                String.format(Locale.ROOT, "%.2f µs vs %.2f µs (%s)", s / 1000, ae / 1000, ratio(s / ae)), met(s <= ae)});
+        } else {
+            t.add(new String[] {"rptun busy-spin round-trip p50 ≤ Aeron's", "", "not measured"});
+        }
+        Double reactive64 = reactive == null ? null : reactive.ops(64);
+        if (reactive64 != null && core64 != null) {
+            double r = reactive64 / core64;
+            t.add(new String[] {"rptun reactive ≥ 0.5× rptun core (64 B)", ratio(r), met(r >= 0.5)});
+        } else {
+            t.add(new String[] {"rptun reactive ≥ 0.5× rptun core (64 B)", "", "not measured"});
+        }
+        Double coreBytes = core == null ? null : core.bytesPerOp.get(64);
+        t.add(coreBytes == null ? new String[] {"core path: 0 B per message", "", "not measured"}
+                : new String[] {"core path: 0 B per message", bytes(coreBytes) + " B/msg", met(coreBytes < 1)});
+        Double reactiveBytes = reactive == null ? null : reactive.bytesPerOp.get(64);
+        t.add(reactiveBytes == null ? new String[] {"reactive path: ≤ 32 B per message", "", "not measured"}
+                : new String[] {"reactive path: ≤ 32 B per message", bytes(reactiveBytes) + " B/msg",
+                    met(reactiveBytes <= 32)});
+        Map<String, @Nullable Object> futex = find(cpu, "futex");
+        if (futex != null) {
+            double h = Json.number(futex.get("hostPercent"));
+            double r = Json.number(futex.get("remotePercent"));
+            t.add(new String[] {"idle with futex doorbells: < 1% of a core per side",
+                String.format(Locale.ROOT, "host %.2f%%, remote %.2f%%", h, r), met(h < 1 && r < 1)});
+        } else {
+            t.add(new String[] {"idle with futex doorbells: < 1% of a core per side", "", "not measured"});
+        }
+        return t;
+    }
+
+    static String rttLabel(String mode) {
+        return switch (mode) {
+            case "rptun-spin" -> "rptun, busy-spin both sides";
+            case "rptun-futex" -> "rptun, futex doorbells (back-off) both sides";
+            case "aeron" -> "Aeron IPC, busy-polling both sides";
+            default -> mode;
+        };
+    }
+
+    static String idleLabel(String mode) {
+        return switch (mode) {
+            case "futex" -> "futex doorbells (default back-off)";
+            case "busy-spin" -> "busy-spin (for contrast)";
+            default -> mode;
+        };
+    }
+
+    private static String met(boolean yes) {
+        return yes ? "yes" : "**no**";
+    }
+
+    private static String rate(@Nullable Double opsPerSecond) {
+        return opsPerSecond == null ? "" : String.format(Locale.ROOT, "%.2f M", opsPerSecond / 1e6);
+    }
+
+    private static String ratio(double r) {
+        return String.format(Locale.ROOT, r < 0.1 ? "%.3f×" : "%.2f×", r);
+    }
+
+    private static String bytes(@Nullable Double b) {
+        if (b == null) {
+            return "";
+        }
+        return b < 0.5 ? "0" : String.format(Locale.ROOT, "%.0f", b);
+    }
+
+    // ---------------------------------------------------------------- chart
+
+    static String svg(String machine, Map<String, Row> rows, List<Map<String, @Nullable Object>> rtt,
+            List<Map<String, @Nullable Object>> cpu, Map<String, double[]> costs) {
+        SvgChart chart = new SvgChart().title("rptun side by side with Aeron IPC and the in-process limits")
+                .text(machine);
+        List<SvgChart.Group> throughput = new ArrayList<>();
+        for (Row r : rows.values()) {
+            List<SvgChart.Bar> bars = new ArrayList<>();
+            int series = 0;
+            for (int payload : new int[] {64, 496}) {
+                Double v = r.ops(payload);
+                if (v != null) {
+                    bars.add(new SvgChart.Bar(series, v / 1e6, rate(v) + " msg/s"));
+                }
+                series++;
+            }
+            throughput.add(new SvgChart.Group(r.label, bars));
+        }
+        chart.panel("One way, two threads: millions of messages per second (median)", List.of("64 B", "496 B"),
+                throughput);
+        if (!rtt.isEmpty()) {
+            List<SvgChart.Group> groups = new ArrayList<>();
+            for (Map<String, @Nullable Object> r : rtt) {
+                double p50 = Json.number(r.get("p50")) / 1000;
+                double p99 = Json.number(r.get("p99")) / 1000;
+                groups.add(new SvgChart.Group(rttLabel(Json.string(r.get("mode"))), List.of(
+                        new SvgChart.Bar(0, p50, String.format(Locale.ROOT, "p50 %.2f µs", p50)),
+                        new SvgChart.Bar(1, p99, String.format(Locale.ROOT, "p99 %.2f µs (p99.9 %.1f µs)", p99,
+                                Json.number(r.get("p999")) / 1000)))));
+            }
+            chart.panel("Round trip between two JVMs, 64 B: microseconds, log scale (shorter is better)",
+                    List.of("p50", "p99"), groups, true);
+        }
+        if (!costs.isEmpty()) {
+            List<SvgChart.Group> groups = new ArrayList<>();
+            costs.forEach((transport, c) -> groups.add(new SvgChart.Group(switch (transport) {
+                case "rptun" -> "rptun core (bare devices)";
+                case "vring" -> "virtio layer alone";
+                case "aeron" -> "Aeron IPC";
+                default -> transport;
+            }, List.of(new SvgChart.Bar(0, c[0], String.format(Locale.ROOT, "%.0f ns%s", c[0],
+                    Double.isNaN(c[1]) ? "" : ", " + bytes(c[1]) + " B allocated"))))));
+            chart.panel("CPU per message on one thread, send + receive, 64 B: nanoseconds (shorter is better)",
+                    List.of("ns per message"), groups);
+        }
+        chart.gap(14).title("Targets");
+        for (String[] t : targets(rows, rtt, cpu)) {
+            chart.text((t[2].equals("yes") ? "✔ " : t[2].equals("not measured") ? "– " : "✘ ") + t[0] + ": "
+                    + t[1] + (t[2].equals("not measured") ? " (not measured)" : ""));
+        }
+        return chart.render();
+    }
+}
