@@ -30,7 +30,7 @@ import reactor.test.StepVerifier;
 class ReactiveCrossProcessTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private final Path path = SimFile.shmPath("rptun-rx-" + UUID.randomUUID());
-    private final ChildJvmLauncher launcher = ChildJvmLauncher.of(List.of("--echo"), ProcessBuilder.Redirect.INHERIT);
+    private final ChildJvmLauncher launcher = ChildJvmLauncher.of(List.of("--echo"), ProcessBuilder.Redirect.DISCARD);
 
     @AfterEach
     void nothingIsLeft() throws Exception {

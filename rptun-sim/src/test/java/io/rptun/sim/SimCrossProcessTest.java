@@ -32,7 +32,7 @@ class SimCrossProcessTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private final Path path = SimFile.shmPath("rptun-xproc-" + UUID.randomUUID());
     private final ChildJvmLauncher launcher = ChildJvmLauncher.of(List.of("--echo", "--sink"),
-            ProcessBuilder.Redirect.INHERIT);
+            ProcessBuilder.Redirect.DISCARD);
 
     @AfterEach
     void nothingIsLeft() throws Exception {
