@@ -310,17 +310,19 @@ final class ChannelInbound implements RpmsgListener {
             if (m == null) {
                 break;
             }
-            dequeued(m);
             delivered.increment();
             try {
                 a.onNext(m);
             } catch (Throwable t) {
                 Exceptions.throwIfFatal(t);
                 releaseOurs(m);
+                dequeued(m);
                 r.fail(Operators.onOperatorError(r, t, m, a.currentContext()));
                 return;
             }
+            // Counted out only once its buffer is back: the device never holds more than the bound.
             releaseOurs(m);
+            dequeued(m);
             emitted++;
         }
         if (emitted == requested && checkTerminated(r, done, queue.isEmpty())) {
