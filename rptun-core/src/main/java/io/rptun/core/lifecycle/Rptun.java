@@ -631,6 +631,12 @@ public final class Rptun implements AutoCloseable {
                     up = true;
                     deviceUp(this);
                 } else if (ds != RpmsgDevice.State.READY && ds != RpmsgDevice.State.STARTING) {
+                    // A sending thread may have found the ring corrupt: the link fails too, not just the device.
+                    RpmsgException broken = device.failure();
+                    if (running && ds == RpmsgDevice.State.BROKEN && broken != null) {
+                        failure = broken;
+                        transition(RptunState.FAILED, broken.getMessage());
+                    }
                     return;
                 }
                 if (handled == 0) {
