@@ -71,6 +71,8 @@ public final class FutexDoorbell implements Doorbell, PeerNotifier {
     private volatile @Nullable RuntimeException ringFailure;
     /** The last value of my seq the waiter saw: the waiter's local shadow, never read from shared memory. */
     private int lastSeen;
+    /** The waiter's: the last wait slept in the futex until its timeout, unrung (the side is idle). */
+    private boolean idleStreak;
 
     private FutexDoorbell(SimHeader header, SimHeader.Side mySide, IdleStrategy idle) {
         this.header = header;
@@ -141,50 +143,100 @@ public final class FutexDoorbell implements Doorbell, PeerNotifier {
      */
     @Override
     public boolean await(Duration timeout) {
+        return await(timeout, NO_POLLER);
+    }
+
+    /**
+     * Waits as {@link #await(Duration)} does, for a serving loop that keeps the peer's notifications off
+     * while it is awake: spinning, yielding and parking look at {@code poller}'s rings as well as at this
+     * side's ring word, {@link Doorbell.Poller#beforeBlocking()} runs before the futex sleep (the only stage
+     * that needs the peer to ring) and {@link Doorbell.Poller#afterBlocking()} after it. A busy-spin
+     * doorbell never blocks, so the peer never needs to ring it.
+     *
+     * <p>After a futex sleep that ran to its timeout unrung, the next wait goes straight back to the futex:
+     * an idle side wakes once per timeout, not once per timeout plus a whole back-off of spins, yields and
+     * parks. The first ring ends that.
+     *
+     * @return true if rung or work is waiting; false on timeout, after {@link #close()}, or when the thread
+     *     is interrupted
+     */
+    @Override
+    public boolean await(Duration timeout, Doorbell.Poller poller) {
         if (closed) {
             return false;
         }
-        if (rung()) {
+        if (rung() || poller.hasWork()) {
+            idleStreak = false;
             return !closed;
         }
         long deadline = deadline(timeout);
         if (idle.isBusySpin()) {
-            return spinUntil(deadline);
+            return spinUntil(deadline, poller);
         }
-        for (int i = 0; i < idle.spins(); i++) {
-            Thread.onSpinWait();
-            if (rung()) {
-                return !closed;
+        if (!idleStreak) {
+            for (int i = 0; i < idle.spins(); i++) {
+                Thread.onSpinWait();
+                if (rung() || poller.hasWork()) {
+                    return !closed;
+                }
+            }
+            for (int i = 0; i < idle.yields(); i++) {
+                Thread.yield();
+                if (rung() || poller.hasWork()) {
+                    return !closed;
+                }
+            }
+            long park = idle.firstParkNanos();
+            while (park > 0) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0 || closed || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, Math.min(park, remaining));
+                if (rung() || poller.hasWork()) {
+                    return !closed;
+                }
+                if (park >= idle.maxParkNanos()) {
+                    break;
+                }
+                park = Math.min(park * 2, idle.maxParkNanos());
             }
         }
-        for (int i = 0; i < idle.yields(); i++) {
-            Thread.yield();
-            if (rung()) {
-                return !closed;
-            }
+        if (poller.beforeBlocking()) {
+            idleStreak = false;
+            return !closed;
         }
-        long park = idle.firstParkNanos();
-        while (park > 0) {
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0 || closed || Thread.currentThread().isInterrupted()) {
-                return false;
-            }
-            LockSupport.parkNanos(this, Math.min(park, remaining));
-            if (rung()) {
-                return !closed;
-            }
-            if (park >= idle.maxParkNanos()) {
-                break;
-            }
-            park = Math.min(park * 2, idle.maxParkNanos());
+        boolean rung;
+        try {
+            rung = sleepUntil(deadline);
+        } finally {
+            poller.afterBlocking();
         }
-        return sleepUntil(deadline);
+        idleStreak = !rung && !closed && !Thread.currentThread().isInterrupted();
+        return rung;
     }
 
-    private boolean spinUntil(long deadline) {
+    /** What a plain {@link #await(Duration)} polls: nothing but the ring word. */
+    private static final Doorbell.Poller NO_POLLER = new Doorbell.Poller() {
+        @Override
+        public boolean hasWork() {
+            return false;
+        }
+
+        @Override
+        public boolean beforeBlocking() {
+            return false;
+        }
+
+        @Override
+        public void afterBlocking() {
+        }
+    };
+
+    private boolean spinUntil(long deadline, Doorbell.Poller poller) {
         for (int i = 1; ; i++) {
             Thread.onSpinWait();
-            if (rung()) {
+            if (rung() || poller.hasWork()) {
                 return !closed;
             }
             if ((i & 0xFF) == 0 && (closed || System.nanoTime() - deadline >= 0

@@ -643,7 +643,7 @@ public final class Rptun implements AutoCloseable {
                     if (device.hasPendingWork()) {
                         LockSupport.parkNanos(BUSY_WAIT_NANOS);
                     } else {
-                        bell.await(options.idleWait());
+                        device.awaitWork(bell, options.idleWait());
                     }
                 }
             }

@@ -32,10 +32,10 @@ public record RptunOptions(RpmsgOptions rpmsg, Duration readyTimeout, Duration m
         }
     }
 
-    /** 10 s to get ready, NuttX's 5 s for an ACK, the READY command on, 100 ms idle waits. */
+    /** 10 s to get ready, NuttX's 5 s for an ACK, the READY command on, 1 s idle waits (a safety net: every batch the peer sends to a sleeping side comes with a ring). */
     public static RptunOptions defaults() {
         return new RptunOptions(RpmsgOptions.defaults(), Duration.ofSeconds(10), Duration.ofSeconds(5), true,
-                Duration.ofMillis(100));
+                Duration.ofSeconds(1));
     }
 
     public RptunOptions withRpmsg(RpmsgOptions value) {

@@ -20,6 +20,45 @@ public interface Doorbell extends AutoCloseable {
      */
     boolean await(Duration timeout);
 
+    /**
+     * What a serving loop lets its doorbell do while it waits: poll the rings itself, so the peer need not
+     * ring a side that is awake (virtio's notification suppression), and switch the peer's notifications
+     * back on only when the thread is about to block. See {@link RpmsgDevice#awaitWork}.
+     */
+    interface Poller {
+        /** True when work waits that the peer was asked not to ring for. Cheap; called while spinning. */
+        boolean hasWork();
+
+        /**
+         * Called before the thread blocks: asks the peer to notify again, then looks once more.
+         *
+         * @return true if work arrived meanwhile: return instead of blocking
+         */
+        boolean beforeBlocking();
+
+        /** Called after the thread blocked (woken or timed out): the peer may stop notifying again. */
+        void afterBlocking();
+    }
+
+    /**
+     * Like {@link #await(Duration)}, for a serving loop that keeps the peer's notifications off while it is
+     * awake: a doorbell that spins first polls {@link Poller#hasWork()} as well as its own ring word, and
+     * calls {@link Poller#beforeBlocking()} before it blocks and {@link Poller#afterBlocking()} after.
+     * This default blocks at once (it never spins).
+     *
+     * @return true if it was rung or work is waiting
+     */
+    default boolean await(Duration timeout, Poller poller) {
+        if (poller.hasWork() || poller.beforeBlocking()) {
+            return true;
+        }
+        try {
+            return await(timeout);
+        } finally {
+            poller.afterBlocking();
+        }
+    }
+
     /** Lets go of what the doorbell holds (nothing, for the in-process one). */
     @Override
     default void close() {

@@ -118,6 +118,7 @@ public final class RpmsgDevice implements AutoCloseable {
 
     private final LongAdder sent = new LongAdder();
     private final DeviceHooks hooks = new DeviceHooks(this);
+    private final Notifications notifications = new Notifications(this);
     private final AtomicLongArray drops = new AtomicLongArray(Reason.values().length);
 
     private RpmsgDevice(Role role, SharedRegion region, LiveResourceTable table, @Nullable CarveoutHeap heap,
@@ -699,6 +700,7 @@ public final class RpmsgDevice implements AutoCloseable {
     private VringBuffer awaitTx(RpmsgLink l, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         txWaiters.incrementAndGet();
+        notifications.watchTx();
         try {
             while (true) {
                 if (state != State.READY) {
@@ -738,6 +740,7 @@ public final class RpmsgDevice implements AutoCloseable {
                 }
             }
         } finally {
+            notifications.unwatchTx();
             txWaiters.decrementAndGet();
         }
     }
@@ -775,6 +778,50 @@ public final class RpmsgDevice implements AutoCloseable {
      */
     public void setWakeup(Runnable wakeup) {
         this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
+    }
+
+    /**
+     * The serving loop's sleep, instead of {@code bell.await(timeout)}: waits until the peer sends, rings, or
+     * {@code timeout} passed, and meanwhile keeps the peer from notifying a side that is awake (virtio's
+     * notification suppression, {@code VRING_USED_F_NO_NOTIFY} / {@code VRING_AVAIL_F_NO_INTERRUPT}). A
+     * doorbell that spins before it blocks ({@code FutexDoorbell}) polls the RX ring itself meanwhile; the
+     * peer's notifications are switched on only while the thread is blocked, and for TX only while somebody
+     * waits for a TX buffer ({@link #watchTx()}). Call it from the one thread that serves the device, after
+     * {@link #process()} returned 0 and {@link #hasPendingWork()} was false; an {@link RpmsgRunner} and the
+     * lifecycle's serving thread do. A device never served through this method keeps the rings' initial
+     * "always notify".
+     *
+     * @return true if it was rung or work is waiting
+     */
+    public boolean awaitWork(Doorbell bell, Duration timeout) {
+        return notifications.await(Objects.requireNonNull(bell, "bell"), Objects.requireNonNull(timeout, "timeout"));
+    }
+
+    /**
+     * Says that this caller waits for a TX buffer, until the matching {@link #unwatchTx()}: while anybody
+     * does, the peer is asked to notify this side when it hands TX buffers back, so the serving pass that
+     * follows runs the TX-available listeners ({@link #addTxAvailableListener}). A layer that waits for those
+     * listeners (not a thread blocked in {@code send}, which does this itself) must watch while it waits.
+     *
+     * @return true if buffers may already be back (look again now; the serving thread was also woken)
+     */
+    public boolean watchTx() {
+        return notifications.watchTx();
+    }
+
+    /**
+     * Ends one {@link #watchTx()}.
+     *
+     * @throws IllegalStateException if nobody watches
+     */
+    public void unwatchTx() {
+        notifications.unwatchTx();
+    }
+
+    /** The link while READY, else null. */
+    @Nullable RpmsgLink readyLinkOrNull() {
+        RpmsgLink l = link;
+        return l != null && state == State.READY ? l : null;
     }
 
     void wakeServing() {
@@ -1017,7 +1064,7 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         RpmsgLink l = link;
         return new RpmsgStats(sent.sum(), inbound.received(), dropped, l == null ? 0 : l.tx().freeBuffers(),
-                txAllocated.get(), endpointCount());
+                txAllocated.get(), endpointCount(), l == null ? 0 : l.tx().kicks() + l.rx().kicks());
     }
 
     private int endpointCount() {

@@ -6,7 +6,8 @@ import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,7 +36,21 @@ final class RpmsgInbound {
     private final ArrayDeque<Copied> backlog = new ArrayDeque<>();
     private final int backlogLimit;
     private final VirtqueuePort.Receiver toInbox = this::toInbox;
-    private final AtomicLong received = new AtomicLong();
+    private static final VarHandle RECEIVED;
+
+    static {
+        try {
+            RECEIVED = MethodHandles.lookup().findVarHandle(RpmsgInbound.class, "received", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Written only by the dispatch-lock holder (a release store, no read-modify-write); read by stats(). */
+    @SuppressWarnings("unused") // accessed through RECEIVED
+    private long received;
+    /** The message object of the last delivery, when its callback kept no reference: reused for the next. */
+    private @Nullable RpmsgMessage spare;
     /** True while the head of the backlog or inbox waits for an endpoint whose delivery is paused. */
     private volatile boolean blocked;
 
@@ -52,7 +67,7 @@ final class RpmsgInbound {
 
     /** Well-formed messages taken so far (name-service messages included). */
     long received() {
-        return received.get();
+        return (long) RECEIVED.getAcquire(this);
     }
 
     /**
@@ -208,7 +223,7 @@ final class RpmsgInbound {
 
     /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
     private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
-        received.incrementAndGet();
+        RECEIVED.setRelease(this, (long) RECEIVED.get(this) + 1);
         if (dst == RpmsgAddresses.NS_ADDR) {
             try {
                 nameService.handle(l, data, offset, src, len);
@@ -231,14 +246,23 @@ final class RpmsgInbound {
         if (!ep.isBound() && ep.adopt(src)) {
             device.fireBound(ep);
         }
-        RpmsgMessage message = new RpmsgMessage(device, data, offset, b, src, dst, len);
+        RpmsgMessage message = spare;
+        if (message == null) {
+            message = new RpmsgMessage(device, data, offset, b, src, dst, len);
+        } else {
+            spare = null;
+            message.reuse(data, offset, b, src, dst, len);
+        }
         try {
             ep.listener().onMessage(ep, message);
         } catch (RuntimeException | Error e) {
             device.callbackFailed(ep, "onMessage", e);
         } finally {
-            if (message.callbackReturned() && b != null) {
-                device.returnRx(b, true);
+            if (message.callbackReturned()) {
+                spare = message; // nobody holds it: the next delivery reuses it
+                if (b != null) {
+                    device.returnRx(b, true);
+                }
             }
         }
     }

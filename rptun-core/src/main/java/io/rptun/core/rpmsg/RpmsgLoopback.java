@@ -42,7 +42,7 @@ public final class RpmsgLoopback implements AutoCloseable {
     private final RpmsgRunner hostRunner;
     private final RpmsgRunner remoteRunner;
 
-    private RpmsgLoopback(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions) {
+    private RpmsgLoopback(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions, Duration idleWait) {
         long size = regionSize(rsc);
         RptunRsc sized = rsc.withCarveout(RpmsgAddresses.ANY & 0xFFFF_FFFFL, RpmsgAddresses.ANY & 0xFFFF_FFFFL,
                 size - WireLayouts.alignUp(rsc.generation().size(), 0x1000));
@@ -63,8 +63,8 @@ public final class RpmsgLoopback implements AutoCloseable {
             ParkingDoorbell remoteBell = new ParkingDoorbell();
             this.host = RpmsgDevice.host(region, table, heap, remoteBell, hostOptions);
             this.remote = RpmsgDevice.remote(region, table, hostBell, remoteOptions);
-            this.hostRunner = RpmsgRunner.start(host, hostBell, hostOptions.name() + "-rpmsg");
-            this.remoteRunner = RpmsgRunner.start(remote, remoteBell, remoteOptions.name() + "-rpmsg");
+            this.hostRunner = RpmsgRunner.start(host, hostBell, hostOptions.name() + "-rpmsg", idleWait);
+            this.remoteRunner = RpmsgRunner.start(remote, remoteBell, remoteOptions.name() + "-rpmsg", idleWait);
             if (!remote.awaitReady(Duration.ofSeconds(10))) {
                 throw new IllegalStateException("remote did not see DRIVER_OK");
             }
@@ -83,7 +83,15 @@ public final class RpmsgLoopback implements AutoCloseable {
 
     /** A loopback over {@code rsc} with the given options for each side. */
     public static RpmsgLoopback start(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions) {
-        return new RpmsgLoopback(rsc, hostOptions, remoteOptions);
+        return new RpmsgLoopback(rsc, hostOptions, remoteOptions, RpmsgRunner.DEFAULT_IDLE_WAIT);
+    }
+
+    /**
+     * The same with serving threads that sleep up to {@code idleWait} unrung: a test that makes it very long
+     * turns a lost wake-up into a hang instead of a delay.
+     */
+    static RpmsgLoopback start(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions, Duration idleWait) {
+        return new RpmsgLoopback(rsc, hostOptions, remoteOptions, idleWait);
     }
 
     /**

@@ -20,6 +20,12 @@ import org.jspecify.annotations.Nullable;
  * the bytes may already hold someone else's message. The segment {@link #payload()} returns follows the
  * same rule but cannot check it: do not keep it.
  *
+ * <p>Delivery allocates nothing in steady state: once a callback returned without taking a reference, the
+ * device reuses the same object for the next message to the same device. So a reference kept past its
+ * callback is caught (it throws) while the device is between deliveries, but one used <em>during</em> a
+ * later delivery sees that later message, as a kept {@link #payload()} segment would. Keep messages only
+ * through {@link #hold()}, {@link #retain()} or {@link #copy()}: a held message is never reused.
+ *
  * <h2>Reference count</h2>
  * For layers that pass a message on (the reactive one hands it to a subscriber and may keep it queued),
  * {@code hold} is the first of any number of references: {@link #retain()} adds one while the message is
@@ -46,12 +52,13 @@ public final class RpmsgMessage {
     }
 
     private final RpmsgDevice device;
-    private final MemorySegment data;
-    private final long offset;
-    private final @Nullable VringBuffer buffer;
-    private final int src;
-    private final int dst;
-    private final int length;
+    // Not final: the device reuses a message that was not held for the next delivery (see reuse()).
+    private MemorySegment data;
+    private long offset;
+    private @Nullable VringBuffer buffer;
+    private int src;
+    private int dst;
+    private int length;
     private final boolean copy;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
@@ -243,6 +250,21 @@ public final class RpmsgMessage {
         if (buffer != null) {
             device.hooks().heldBufferTaken();
         }
+    }
+
+    /**
+     * Called by the device for the next delivery, once this message's callback returned without a
+     * reference taken ({@link #callbackReturned()} was true): points it at the next message and makes it
+     * valid again, so steady-state delivery allocates nothing. A held message is never reused.
+     */
+    void reuse(MemorySegment data, long offset, @Nullable VringBuffer buffer, int src, int dst, int length) {
+        this.data = data;
+        this.offset = offset;
+        this.buffer = buffer;
+        this.src = src;
+        this.dst = dst;
+        this.length = length;
+        STATE.setRelease(this, LIVE);
     }
 
     /** Called by the device when the callback returned: true if the buffer should go back now. */

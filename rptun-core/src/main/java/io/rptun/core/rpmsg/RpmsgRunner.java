@@ -15,15 +15,21 @@ import org.slf4j.LoggerFactory;
 public final class RpmsgRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgRunner.class);
     /** A safety net only: every inbound batch comes with a ring. */
-    private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+    /** A safety net only: every batch the peer sends while this thread sleeps comes with a ring. */
+    static final Duration DEFAULT_IDLE_WAIT = Duration.ofSeconds(1);
     private static final long BUSY_WAIT_NANOS = 50_000;
 
     private final RpmsgDevice device;
     private final Doorbell doorbell;
     private final Thread thread;
+    private final Duration idleWait;
     private volatile boolean running = true;
 
-    private RpmsgRunner(RpmsgDevice device, Doorbell doorbell, String threadName) {
+    private RpmsgRunner(RpmsgDevice device, Doorbell doorbell, String threadName, Duration idleWait) {
+        if (idleWait.isNegative() || idleWait.isZero()) {
+            throw new IllegalArgumentException("idleWait must be positive: " + idleWait);
+        }
+        this.idleWait = idleWait;
         this.device = Objects.requireNonNull(device, "device");
         this.doorbell = Objects.requireNonNull(doorbell, "doorbell");
         this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
@@ -31,7 +37,15 @@ public final class RpmsgRunner implements AutoCloseable {
 
     /** Starts a daemon thread named {@code threadName} serving {@code device}, woken by {@code doorbell}. */
     public static RpmsgRunner start(RpmsgDevice device, Doorbell doorbell, String threadName) {
-        RpmsgRunner runner = new RpmsgRunner(device, doorbell, threadName);
+        return start(device, doorbell, threadName, DEFAULT_IDLE_WAIT);
+    }
+
+    /**
+     * The same, sleeping at most {@code idleWait} on the doorbell before looking at the rings anyway (1 s by
+     * default: a safety net, since every batch the peer sends while this thread sleeps comes with a ring).
+     */
+    public static RpmsgRunner start(RpmsgDevice device, Doorbell doorbell, String threadName, Duration idleWait) {
+        RpmsgRunner runner = new RpmsgRunner(device, doorbell, threadName, idleWait);
         device.setWakeup(doorbell::ring);
         runner.thread.start();
         return runner;
@@ -59,7 +73,7 @@ public final class RpmsgRunner implements AutoCloseable {
                     // ring that woke us may be unserved, so look again soon instead of sleeping on it.
                     LockSupport.parkNanos(BUSY_WAIT_NANOS);
                 } else {
-                    doorbell.await(IDLE_WAIT);
+                    device.awaitWork(doorbell, idleWait);
                 }
             }
         }

@@ -11,9 +11,12 @@ import java.util.Map;
  * @param txBuffersFree TX buffers in the free pool right now
  * @param txBuffersAllocated TX buffers the host carved from the heap so far (0 on a remote)
  * @param endpoints live endpoints
+ * @param notificationsSent times this side notified the peer (kicked) after publishing on either ring: once
+ *     per batch at most, and never while the peer asked not to be (it was awake and polling); a racy
+ *     read while traffic runs
  */
 public record RpmsgStats(long sent, long received, Map<RpmsgException.Reason, Long> dropped, int txBuffersFree,
-        int txBuffersAllocated, int endpoints) {
+        int txBuffersAllocated, int endpoints, long notificationsSent) {
     public RpmsgStats {
         dropped = Map.copyOf(dropped);
     }

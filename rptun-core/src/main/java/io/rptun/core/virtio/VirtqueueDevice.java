@@ -296,10 +296,23 @@ public final class VirtqueueDevice extends Virtqueue {
      * @throws VringException if {@code avail.idx} jumped, or the queue is broken
      */
     public boolean enableNotifications() {
+        setNotificationsFlag(true);
+        return available() > 0;
+    }
+
+    /**
+     * Clears NO_NOTIFY (with the full fence a recheck of {@code avail.idx} needs after it) or sets it,
+     * without reading the ring: for a caller that is not the ring's owner and rechecks with
+     * {@link #hasAvailable()}.
+     */
+    void setNotificationsFlag(boolean on) {
+        if (!on) {
+            disableNotifications();
+            return;
+        }
         VringUsedLayout.flagsRelease(memory, used, 0);
         // The cleared flag must be visible before we reread avail.idx: a driver that offered a buffer in
         // between, still seeing NO_NOTIFY, would not kick us, and we would wait on it forever.
         VarHandle.fullFence();
-        return available() > 0;
     }
 }

@@ -98,6 +98,8 @@ public final class VirtqueuePort {
     private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToPool = this::reapedToPool;
     private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToReceiver = this::reapedToReceiver;
     private @Nullable Receiver receiver;
+    private final Object notifyLock = new Object();
+    private volatile boolean notificationsOn = true;
     @SuppressWarnings("unused") // accessed through WIP
     private volatile int wip;
     private long kicks;
@@ -341,39 +343,50 @@ public final class VirtqueuePort {
     }
 
     /**
-     * Asks the peer to notify this side of new inbound buffers, then looks again.
+     * Asks the peer to notify this side of new inbound buffers (on a SEND port: of buffers it finished
+     * with), then looks again. Does not take the ring: the flag word ({@code avail.flags} for a driver,
+     * {@code used.flags} for a device) is written only here and by {@link #disableNotifications()}, which
+     * are serialised with each other, so any thread may call it while another one owns the ring.
      *
-     * @return true if inbound buffers are already waiting, a SEND port's free pool is not empty, or
-     *     another thread owns the ring right now: poll again rather than sleep
+     * @return true if inbound buffers are already waiting, or a SEND port's free pool is not empty: poll
+     *     again rather than sleep
+     * @throws VringException if the queue is broken
      */
     public boolean enableNotifications() {
-        if (!WIP.compareAndSet(this, 0, 1)) {
-            return true;
+        queue.checkNotBroken();
+        synchronized (notifyLock) {
+            if (driver != null) {
+                driver.enableInterrupts(); // clears the flag, full fence
+            } else {
+                VirtqueueDevice d = Objects.requireNonNull(device);
+                d.setNotificationsFlag(true); // clears the flag, full fence
+            }
+            notificationsOn = true;
         }
-        try {
-            boolean waiting = driver != null ? driver.enableInterrupts()
-                    : Objects.requireNonNull(device).enableNotifications();
-            return waiting || (mode == Mode.SEND && !free.isEmpty());
-        } finally {
-            drainOwned();
-        }
+        return hasInbound() || (mode == Mode.SEND && !free.isEmpty());
     }
 
-    /** Asks the peer not to notify this side (it is polling). Returns false if another thread owns the ring. */
-    public boolean disableNotifications() {
-        if (!WIP.compareAndSet(this, 0, 1)) {
-            return false;
-        }
-        try {
+    /**
+     * Asks the peer not to notify this side (it is polling, or nobody waits). Like
+     * {@link #enableNotifications()}, any thread may call it. A hint to the peer: it may still notify.
+     *
+     * @throws VringException if the queue is broken
+     */
+    public void disableNotifications() {
+        queue.checkNotBroken();
+        synchronized (notifyLock) {
             if (driver != null) {
                 driver.disableInterrupts();
             } else {
                 Objects.requireNonNull(device).disableNotifications();
             }
-            return true;
-        } finally {
-            drainOwned();
+            notificationsOn = false;
         }
+    }
+
+    /** True unless {@link #disableNotifications()} was the last of the two called (the initial state is on). */
+    public boolean notificationsEnabled() {
+        return notificationsOn;
     }
 
     /**

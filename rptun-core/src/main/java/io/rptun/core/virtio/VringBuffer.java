@@ -12,7 +12,8 @@ import java.lang.invoke.VarHandle;
  * <p>A handle is either with the user (after {@link VirtqueuePort#acquire()} or inside
  * {@link VirtqueuePort#receive}), or with the port (queued, in the ring, or in the free pool). Passing
  * it back ({@link VirtqueuePort#submit}, {@link VirtqueuePort#release}) hands it over with a CAS, so a
- * handle given back twice is refused with {@link IllegalStateException} instead of corrupting the ring.
+ * handle given back twice is refused with {@link IllegalStateException} instead of corrupting the ring
+ * (handing it out needs no CAS: only the port does that, to one thread at a time).
  * The user may read and write {@link #segment()} only while it holds the handle.
  */
 public final class VringBuffer {
@@ -54,10 +55,16 @@ public final class VringBuffer {
         da = newDa;
     }
 
-    boolean toUser() {
-        return OWNER.compareAndSet(this, WITH_PORT, WITH_USER);
+    /**
+     * The port hands the handle out. No read-modify-write: at every point the port does this (polled from
+     * the free pool, taken off a ring, just added) exactly one thread has the handle, so nobody races the
+     * store; the release orders it after what the port wrote into the handle.
+     */
+    void toUser() {
+        OWNER.setRelease(this, WITH_USER);
     }
 
+    /** The user gives the handle back: a CAS, so of two give-backs (one thread or two) exactly one wins. */
     boolean toPort() {
         return OWNER.compareAndSet(this, WITH_USER, WITH_PORT);
     }

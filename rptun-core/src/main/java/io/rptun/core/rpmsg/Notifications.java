@@ -1,0 +1,160 @@
+package io.rptun.core.rpmsg;
+
+import io.rptun.core.virtio.VringException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Virtio notification suppression for a device driven by a serving loop ({@link RpmsgDevice#awaitWork}),
+ * kept out of {@link RpmsgDevice}. Without it every batch the peer publishes rings this side's doorbell,
+ * even while this side is wide awake and polling: an atomic increment and a full fence on the peer's
+ * side, a cache line moving between cores, and for a sleeping side a futex wake that finds nothing left
+ * to do. Linux's virtio_rpmsg and OpenAMP suppress the same way, through the same flags.
+ *
+ * <ul>
+ *   <li><b>RX</b> (the ring the peer sends on): off while the serving thread is awake; switched on (then a
+ *       recheck of the ring, Dekker-style against the peer's publish, fence and flag read) only just before
+ *       it blocks in the doorbell, and off again once it wakes. A busy-spinning loop never switches it on.</li>
+ *   <li><b>TX</b> (the peer handing back buffers this side sent in): off unless somebody waits for a TX
+ *       buffer ({@link #watchTx()}: a blocked {@code send}, the reactive layer's waiting senders); the
+ *       first watcher switches it on and rechecks, the last one off.</li>
+ * </ul>
+ * Until a serving loop first calls {@link #await}, the flags stay as the rings start (notify always), so a
+ * device served by a loop of the application's own, woken by kicks, behaves as before.
+ */
+final class Notifications implements Doorbell.Poller {
+    private final RpmsgDevice device;
+    private final AtomicInteger txInterest = new AtomicInteger();
+    private final Object txLock = new Object();
+    /** Set once a serving loop waits through {@link #await}: from then on the flags are managed. */
+    private volatile boolean managed;
+    /** Whether the TX ring's notifications are on; under {@link #txLock}. */
+    private boolean txOn = true;
+    /** Serving thread only: the link whose RX notifications this side switched off, or null. */
+    private @Nullable RpmsgLink rxQuiet;
+
+    Notifications(RpmsgDevice device) {
+        this.device = device;
+    }
+
+    /** The serving loop's wait: see {@link RpmsgDevice#awaitWork}. */
+    boolean await(Doorbell bell, Duration timeout) {
+        RpmsgLink l = device.readyLinkOrNull();
+        if (l == null) {
+            return bell.await(timeout);
+        }
+        if (!managed) {
+            managed = true;
+            applyTx();
+        }
+        if (rxQuiet != l) {
+            if (!switchRx(l, false)) {
+                return true; // the ring is broken: the next process() says so
+            }
+            rxQuiet = l;
+        }
+        return bell.await(timeout, this);
+    }
+
+    @Override
+    public boolean hasWork() {
+        return device.hasPendingWork();
+    }
+
+    @Override
+    public boolean beforeBlocking() {
+        RpmsgLink l = rxQuiet;
+        if (l != null) {
+            rxQuiet = null;
+            // Clears the flag and fences: the recheck below then sees whatever the peer published before
+            // it could see the flag cleared, and what it publishes after that comes with a ring.
+            if (!switchRx(l, true)) {
+                return true;
+            }
+        }
+        return device.hasPendingWork();
+    }
+
+    @Override
+    public void afterBlocking() {
+        RpmsgLink l = device.readyLinkOrNull();
+        if (l != null && switchRx(l, false)) {
+            rxQuiet = l;
+        }
+    }
+
+    /** False if the RX ring turned out broken: that is for the next serving pass to find and report. */
+    private static boolean switchRx(RpmsgLink l, boolean on) {
+        try {
+            if (on) {
+                l.rx().enableNotifications();
+            } else {
+                l.rx().disableNotifications();
+            }
+            return true;
+        } catch (VringException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Somebody waits for a TX buffer: the peer should notify this side when it hands buffers back.
+     *
+     * @return true if buffers may already be back (the serving thread was woken to tell the waiters)
+     */
+    boolean watchTx() {
+        if (txInterest.getAndIncrement() == 0 && managed) {
+            return applyTx();
+        }
+        return false;
+    }
+
+    /** The matching end of {@link #watchTx()}. */
+    void unwatchTx() {
+        int left = txInterest.decrementAndGet();
+        if (left < 0) {
+            txInterest.incrementAndGet();
+            throw new IllegalStateException("unwatchTx() without watchTx()");
+        }
+        if (left == 0 && managed) {
+            applyTx();
+        }
+    }
+
+    int txInterest() {
+        return txInterest.get();
+    }
+
+    /** Makes the TX flag match the interest; true if switching it on found buffers already back. */
+    private boolean applyTx() {
+        synchronized (txLock) {
+            RpmsgLink l = device.readyLinkOrNull();
+            if (l == null) {
+                return false;
+            }
+            boolean want = txInterest.get() > 0;
+            if (want == txOn) {
+                return false;
+            }
+            txOn = want;
+            try {
+                if (!want) {
+                    l.tx().disableNotifications();
+                    return false;
+                }
+                if (!l.tx().enableNotifications()) {
+                    return false;
+                }
+            } catch (VringException e) {
+                // Broken: whoever uses the ring next gets the typed error; wake the waiters so they do.
+                device.wakeServing();
+                return true;
+            }
+            // Buffers came back while the flag was off, so no ring will say so: wake the serving thread,
+            // whose pass tells every waiter (a waiter's own look may lose the ring to another thread).
+            device.wakeServing();
+            return true;
+        }
+    }
+}
