@@ -5,11 +5,11 @@ import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgListener;
 import io.rptun.core.rpmsg.RpmsgServiceListener;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -20,7 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Senders never wait on a thread: one with nothing to send into registers here ({@link #awaitTx}) and is
  * called back ({@link TxWaiter#txAvailable()}) from the core's TX-available listener, on the serving thread
- * or a releasing thread, or when the device stops.
+ * or a releasing thread, or when the device stops. Each registered sender holds one
+ * {@link RpmsgDevice#watchTx()} while it waits, so the peer notifies this side when it hands TX buffers back
+ * (the core suppresses those notifications while nobody waits). The watch is taken before the sender is
+ * registered and ended after it was deregistered, so an end never overtakes its start.
  */
 final class DeviceBridge implements RpmsgServiceListener {
     /** A sender waiting for a TX buffer. */
@@ -34,7 +37,14 @@ final class DeviceBridge implements RpmsgServiceListener {
 
     private final RpmsgDevice device;
     private final Set<RpmsgChannel> channels = ConcurrentHashMap.newKeySet();
-    private final ConcurrentLinkedQueue<TxWaiter> txWaiters = new ConcurrentLinkedQueue<>();
+    /**
+     * Registered senders, oldest first, under its own monitor. An {@code ArrayDeque} rather than a lock-free
+     * queue: it grows once and then allocates nothing per wait (a sender short of TX buffers may wait once
+     * per message). The lock is held only to add, remove or take one; call backs run outside it.
+     */
+    private final ArrayDeque<TxWaiter> txWaiters = new ArrayDeque<>();
+    /** {@code txWaiters.size()}, written under its monitor, read without it for the O(1) check. */
+    private volatile int txWaiterCount;
     private final Runnable txListener = this::wakeTxWaiters;
     private final AtomicBoolean disposed = new AtomicBoolean();
 
@@ -63,31 +73,60 @@ final class DeviceBridge implements RpmsgServiceListener {
         channels.remove(channel);
     }
 
-    /** Registers {@code waiter} for the next TX-available call, once. */
+    /**
+     * Registers {@code waiter} for the next TX-available call, once. The caller looks for a buffer once more
+     * afterwards: one that came back before the peer was asked to notify is found then.
+     */
     void awaitTx(TxWaiter waiter) {
+        if (waiter.waiting().get()) {
+            return;
+        }
+        device.watchTx();
         if (waiter.waiting().compareAndSet(false, true)) {
-            txWaiters.offer(waiter);
+            synchronized (txWaiters) {
+                txWaiters.addLast(waiter);
+                txWaiterCount = txWaiters.size();
+            }
+        } else {
+            device.unwatchTx();
         }
     }
 
     void forget(TxWaiter waiter) {
         if (waiter.waiting().compareAndSet(true, false)) {
-            txWaiters.remove(waiter);
+            synchronized (txWaiters) {
+                txWaiters.removeFirstOccurrence(waiter);
+                txWaiterCount = txWaiters.size();
+            }
+            device.unwatchTx();
         }
     }
 
-    /** Calls back every sender registered now; one that still finds no buffer registers again. */
+    /**
+     * Calls back every sender registered now; one that still finds no buffer registers again (at the end of
+     * the line, after the ones registered now: each is called once per wake). An entry whose sender was
+     * forgotten meanwhile (its flag already cleared) is skipped.
+     */
     void wakeTxWaiters() {
-        if (txWaiters.isEmpty()) {
+        if (txWaiterCount == 0) {
             return; // the common case, after every serving pass: O(1)
         }
-        for (int n = txWaiters.size(); n > 0; n--) {
-            TxWaiter w = txWaiters.poll();
+        for (int n = txWaiterCount; n > 0; n--) {
+            TxWaiter w;
+            synchronized (txWaiters) {
+                w = txWaiters.pollFirst();
+                txWaiterCount = txWaiters.size();
+            }
             if (w == null) {
                 return;
             }
             if (w.waiting().compareAndSet(true, false)) {
-                w.txAvailable();
+                try {
+                    w.txAvailable();
+                } finally {
+                    // After the call back: a waiter that registers again keeps the peer's notifications on.
+                    device.unwatchTx();
+                }
             }
         }
     }

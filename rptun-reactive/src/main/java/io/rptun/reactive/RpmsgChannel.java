@@ -5,10 +5,11 @@ import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgMessage;
-import io.rptun.core.rpmsg.RpmsgTxBuffer;
+import io.rptun.core.rpmsg.RpmsgPayloadWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -260,50 +261,63 @@ public final class RpmsgChannel implements Disposable {
     /**
      * Sends that found no TX buffer, in the order they found none: a later send may not take a buffer while
      * an earlier one waits, so separate sends on one channel keep their order (as writes on a connection).
+     * Changed under its own monitor; an {@code ArrayDeque}, so joining allocates nothing once it has grown.
+     * Only a send itself joins or leaves, from its serialized drain loop.
      */
-    private final java.util.concurrent.ConcurrentLinkedQueue<SendMono.SendSubscriber<?>> waitingSends =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ArrayDeque<SendMono.SendSubscriber<?>> txLine = new ArrayDeque<>();
+    /** The first of {@link #txLine}, or null when it is empty: written under its monitor, read without it. */
+    private volatile SendMono.@Nullable SendSubscriber<?> txLineHead;
 
     /** True if {@code sender} may take a TX buffer now: no earlier send waits for one. */
     boolean mayTakeTx(SendMono.SendSubscriber<?> sender) {
-        SendMono.SendSubscriber<?> head = waitingSends.peek();
+        SendMono.SendSubscriber<?> head = txLineHead;
         return head == null || head == sender;
     }
 
     /** {@code sender} waits for a TX buffer: it joins the line (once). */
     void joinTxLine(SendMono.SendSubscriber<?> sender) {
-        if (!waitingSends.contains(sender)) {
-            waitingSends.add(sender);
+        synchronized (txLine) {
+            if (!txLine.contains(sender)) {
+                txLine.addLast(sender);
+                txLineHead = txLine.peekFirst();
+            }
         }
     }
 
     /** {@code sender} has nothing more to send now (or ended): the next in line may go. */
     void leaveTxLine(SendMono.SendSubscriber<?> sender) {
-        if (waitingSends.remove(sender)) {
-            SendMono.SendSubscriber<?> next = waitingSends.peek();
-            if (next != null) {
-                next.txAvailable();
+        if (txLineHead == null) {
+            // Nobody waits: the common case, once per drain pass. A sender in line keeps it non-empty (only
+            // the sender itself takes it out), so it is not in line either.
+            return;
+        }
+        SendMono.SendSubscriber<?> next;
+        synchronized (txLine) {
+            if (!txLine.removeFirstOccurrence(sender)) {
+                return;
             }
+            next = txLine.peekFirst();
+            txLineHead = next;
+        }
+        if (next != null) {
+            next.txAvailable();
         }
     }
 
-    /** A free TX buffer, or null. */
-    @Nullable RpmsgTxBuffer tryTxBuffer() {
-        if (sendClosed) {
-            throw closedError("it was closed");
-        }
-        return endpoint().tryTxBuffer();
+    /**
+     * Sends {@code item} through {@code writer} if a TX buffer is free now, to {@code dst} or, for ANY, the
+     * destination; false (the writer not called) if none is.
+     */
+    <T> boolean trySend(int dst, T item, RpmsgPayloadWriter<? super T> writer) {
+        checkSendOpen();
+        RpmsgEndpoint ep = endpoint();
+        return dst == RpmsgAddresses.ANY ? ep.trySendWith(item, writer) : ep.trySendWithTo(dst, item, writer);
     }
 
-    void send(RpmsgTxBuffer buffer, int dst, int length) {
+    /** Throws CHANNEL_CLOSED once sending is closed (also between filling a TX buffer and sending it). */
+    void checkSendOpen() {
         if (sendClosed) {
-            buffer.release();
             throw closedError("it was closed");
-        }
-        if (dst == RpmsgAddresses.ANY) {
-            buffer.send(length);
-        } else {
-            buffer.sendTo(dst, length);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.rptun.reactive;
 
-import io.rptun.core.rpmsg.RpmsgTxBuffer;
+import io.rptun.core.rpmsg.RpmsgPayloadWriter;
 import java.lang.foreign.MemorySegment;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,6 +22,9 @@ import reactor.util.context.Context;
  * ring. Never blocks a thread: with no TX buffer free it registers with the {@link DeviceBridge} and returns;
  * the core's TX-available listener resumes it. So it never holds more than {@code prefetch} elements unsent,
  * and never asks for more than it can hold.
+ *
+ * <p>Allocates nothing per element: the subscriber itself is the core's {@link RpmsgPayloadWriter}, so each
+ * element goes through {@code RpmsgEndpoint.trySendWith} with no TX-buffer handle and no capturing lambda.
  *
  * <p>Signals: elements are sent on the thread that delivers them (the publisher's), or on the serving thread
  * or a releasing thread when TX buffers come free; completion and errors arrive on one of those.
@@ -53,7 +56,8 @@ final class SendMono<T> extends Mono<Void> {
         source.subscribe(new SendSubscriber<>(actual, channel, dst, encoder, prefetch));
     }
 
-    static final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription, DeviceBridge.TxWaiter {
+    static final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription, DeviceBridge.TxWaiter,
+            RpmsgPayloadWriter<T> {
         @SuppressWarnings("rawtypes")
         private static final AtomicIntegerFieldUpdater<SendSubscriber> WIP =
                 AtomicIntegerFieldUpdater.newUpdater(SendSubscriber.class, "wip");
@@ -203,7 +207,6 @@ final class SendMono<T> extends Mono<Void> {
                     }
                     pending = item;
                 }
-                RpmsgTxBuffer b;
                 try {
                     if (!channel.mayTakeTx(this)) {
                         // An earlier send on this channel waits for a buffer: queue behind it, keep the order.
@@ -212,31 +215,22 @@ final class SendMono<T> extends Mono<Void> {
                             return;
                         }
                     }
-                    b = channel.tryTxBuffer();
-                    if (b == null) {
-                        // Take a place in line, register, then look once more: a buffer freed in between is
-                        // not missed.
+                    if (!channel.trySend(dst, item, this)) {
+                        // No TX buffer (the item is still pending). Take a place in line, register, then look
+                        // once more: a buffer freed in between is not missed.
                         channel.joinTxLine(this);
                         channel.bridge().awaitTx(this);
-                        b = channel.tryTxBuffer();
-                        if (b == null) {
+                        if (!channel.trySend(dst, item, this)) {
                             return;
                         }
                         channel.bridge().forget(this);
                     }
                 } catch (RuntimeException e) {
+                    // The core put the TX buffer back; the item is still pending, so fail() discards it once.
                     fail(channel.sendError(e), true);
                     return;
                 }
                 pending = null;
-                try {
-                    int length = encode(item, b);
-                    channel.send(b, dst, length);
-                } catch (RuntimeException e) {
-                    Operators.onDiscard(item, currentContext());
-                    fail(channel.sendError(e), true);
-                    return;
-                }
                 if (++sentSinceRequest == limit) {
                     sentSinceRequest = 0;
                     Subscription s = upstream;
@@ -253,18 +247,18 @@ final class SendMono<T> extends Mono<Void> {
             }
         }
 
-        private int encode(T item, RpmsgTxBuffer b) {
-            int length;
-            try {
-                length = encoder.encode(item, b.payload());
-                if (length < 0 || length > b.capacity()) {
-                    throw new RpmsgReactiveException(RpmsgReactiveException.Reason.BAD_WRITE_LENGTH, "a writer for "
-                            + channel + " returned " + length + " for a " + b.capacity() + "-byte TX buffer");
-                }
-            } catch (RuntimeException e) {
-                b.release();
-                throw e;
+        /**
+         * The core calls this with a TX buffer's payload (inside {@code trySendWith}, on the draining thread).
+         * A bad length, or the channel closed while encoding, throws: the core puts the buffer back.
+         */
+        @Override
+        public int write(T item, MemorySegment payload) {
+            int length = encoder.encode(item, payload);
+            if (length < 0 || length > payload.byteSize()) {
+                throw new RpmsgReactiveException(RpmsgReactiveException.Reason.BAD_WRITE_LENGTH, "a writer for "
+                        + channel + " returned " + length + " for a " + payload.byteSize() + "-byte TX buffer");
             }
+            channel.checkSendOpen();
             return length;
         }
 

@@ -594,6 +594,54 @@ public final class RpmsgDevice implements AutoCloseable {
         submitTx(l, buffer, ep.address(), dst, length);
     }
 
+    /**
+     * {@link RpmsgEndpoint#trySendWith}: takes a TX buffer if one is free now, lets {@code writer} fill its
+     * payload in place and sends it, with no {@link RpmsgTxBuffer} handle. Once the buffer is taken, whatever
+     * goes wrong (the writer throws or returns a bad length, the endpoint or the device went away while it
+     * wrote) puts it back in the pool and tells the TX-available listeners before the exception leaves.
+     */
+    <T> boolean trySendWith(RpmsgEndpoint ep, int dst, T item, RpmsgPayloadWriter<? super T> writer) {
+        if (ep.isDestroyed()) {
+            throw ep.destroyedError();
+        }
+        RpmsgLink l = readyLink();
+        if (dst == RpmsgAddresses.ANY) {
+            throw new RpmsgException(Reason.NOT_BOUND, "send from " + ep + " to ANY");
+        }
+        VringBuffer b = acquireTx(l, TRY);
+        if (b == null) {
+            return false;
+        }
+        int length;
+        try {
+            long room = b.capacity() - RpmsgHeaderLayout.SIZE;
+            if (room < 0) {
+                throw tooLarge(0, room);
+            }
+            int capacity = (int) Math.min(room, l.maxPayload());
+            // The endpoint keeps one payload view per TX buffer: no slice (no allocation) per message.
+            length = writer.write(item, ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
+            if (length < 0) {
+                throw new IllegalArgumentException("a payload writer returned length=" + length);
+            }
+            if (length > capacity) {
+                throw tooLarge(length, capacity);
+            }
+            if (ep.isDestroyed()) {
+                throw ep.destroyedError();
+            }
+            if (state != State.READY) {
+                throw unusable();
+            }
+        } catch (Throwable e) {
+            l.tx().release(b);
+            hooks.fireTxAvailable();
+            throw e;
+        }
+        submitTx(l, b, ep.address(), dst, length);
+        return true;
+    }
+
     void releaseTx(VringBuffer buffer) {
         Objects.requireNonNull(link).tx().release(buffer);
         hooks.fireTxAvailable();

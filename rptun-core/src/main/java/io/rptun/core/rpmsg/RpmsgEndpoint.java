@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,9 +20,14 @@ import org.jspecify.annotations.Nullable;
  * <h2>Sending</h2>
  * {@link #send} waits up to the device's send timeout for a TX buffer; {@link #trySend} returns false at
  * once instead. A payload larger than {@link #maxPayload()} is refused before any ring is touched.
+ * {@link #txBuffer()} lends a TX buffer to fill in place (zero-copy); {@link #trySendWith} does the same
+ * through a callback, with no handle object, for senders that must not allocate per message.
  * Sends are lock-free in the common case and may come from any thread, including a callback.
  */
 public final class RpmsgEndpoint implements AutoCloseable {
+    /** Slots {@link #payloadView} looks at before it replaces the first. */
+    private static final int PAYLOAD_VIEW_PROBES = 4;
+
     private final RpmsgDevice device;
     private final String name;
     private final int address;
@@ -32,6 +38,13 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private volatile boolean deliveryPaused;
     /** How many times the destination changed since creation (written under this endpoint's monitor). */
     private volatile int destinationChanges;
+    /**
+     * Payload views of the TX buffers {@link #trySendWith} filled, so that a send does not slice (allocate)
+     * again: an open-addressed table of immutable entries keyed by the buffer's segment, made on first use.
+     * Racy by design: any sending thread may overwrite a slot with a whole entry (final fields: safely
+     * published), and an entry is used only for the very segment it was made from; a miss slices anew.
+     */
+    private volatile @Nullable PayloadView @Nullable [] payloadViews;
 
     RpmsgEndpoint(RpmsgDevice device, String name, int address, int destination, boolean destinationGiven,
             RpmsgListener listener) {
@@ -104,6 +117,41 @@ public final class RpmsgEndpoint implements AutoCloseable {
 
     RpmsgListener listener() {
         return listener;
+    }
+
+    /** One TX buffer's payload view, for {@link #payloadView}. */
+    private record PayloadView(MemorySegment buffer, long capacity, MemorySegment payload) {
+    }
+
+    /**
+     * The first {@code capacity} bytes after the header of {@code buffer} (a TX buffer's whole segment), the
+     * same object every time for a buffer seen before. {@code ringSize} (the TX ring's num, the most distinct
+     * buffers) sizes the table: four slots per buffer, so a lookup rarely probes.
+     */
+    MemorySegment payloadView(MemorySegment buffer, int capacity, int ringSize) {
+        @Nullable PayloadView[] views = payloadViews;
+        if (views == null) {
+            views = new PayloadView[Integer.highestOneBit(Math.max(16, ringSize * 4) - 1) << 1];
+            payloadViews = views;
+        }
+        int mask = views.length - 1;
+        // Fibonacci hashing of the address: buffers a fixed stride apart spread over the table.
+        int home = (int) ((buffer.address() * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+        int slot = home;
+        for (int probe = 0; probe < PAYLOAD_VIEW_PROBES; probe++) {
+            int i = (home + probe) & mask;
+            PayloadView v = views[i];
+            if (v == null) {
+                slot = i;
+                break;
+            }
+            if (v.buffer() == buffer && v.capacity() == capacity) {
+                return v.payload();
+            }
+        }
+        MemorySegment payload = buffer.asSlice(RpmsgHeaderLayout.SIZE, capacity);
+        views[slot] = new PayloadView(buffer, capacity, payload);
+        return payload;
     }
 
     /** True when the application chose the destination at creation (OpenAMP: no NS create then). */
@@ -192,6 +240,30 @@ public final class RpmsgEndpoint implements AutoCloseable {
     /** Like {@link #trySend(byte[])}, to {@code dst}. */
     public boolean trySendTo(int dst, byte[] data) {
         return device.send(this, dst, MemorySegment.ofArray(data), RpmsgDevice.TRY);
+    }
+
+    /**
+     * Zero-copy without a handle: if a TX buffer is free right now, {@code writer} fills its payload in place
+     * with {@code item} and the buffer goes to the destination. Unlike {@link #tryTxBuffer()} nothing is
+     * allocated per message, as long as {@code writer} is not a new lambda each time (pass the item, do not
+     * capture it).
+     *
+     * @return false when no TX buffer is free: the writer was not called and nothing was sent
+     * @throws RpmsgException NOT_BOUND, ENDPOINT_DESTROYED, NOT_READY, DEVICE_BROKEN, PEER_LOST, DEVICE_CLOSED
+     *     as {@link #send} gives them; PAYLOAD_TOO_LARGE when the writer returns more than the payload's size.
+     *     The TX buffer is back in the pool whenever this throws.
+     * @throws IllegalArgumentException when the writer returns a negative length (the buffer is back)
+     * @throws RuntimeException whatever the writer throws, after the buffer went back to the pool
+     */
+    public <T> boolean trySendWith(T item, RpmsgPayloadWriter<? super T> writer) {
+        Objects.requireNonNull(writer, "writer");
+        return device.trySendWith(this, destinationOrThrow(), item, writer);
+    }
+
+    /** Like {@link #trySendWith}, to {@code dst} instead of the destination. */
+    public <T> boolean trySendWithTo(int dst, T item, RpmsgPayloadWriter<? super T> writer) {
+        Objects.requireNonNull(writer, "writer");
+        return device.trySendWith(this, dst, item, writer);
     }
 
     /** A TX buffer to fill in place (zero-copy), waiting up to the send timeout for one. */

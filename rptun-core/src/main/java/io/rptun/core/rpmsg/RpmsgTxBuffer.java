@@ -2,7 +2,8 @@ package io.rptun.core.rpmsg;
 
 import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * A TX buffer lent for a zero-copy send: fill {@link #payload()} in place, then {@link #send(int)} it
@@ -13,10 +14,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * or the peer was lost) puts the buffer back in the pool before it throws.
  */
 public final class RpmsgTxBuffer {
+    private static final VarHandle DONE;
+
+    static {
+        try {
+            DONE = MethodHandles.lookup().findVarHandle(RpmsgTxBuffer.class, "done", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final RpmsgEndpoint endpoint;
     private final VringBuffer buffer;
     private final int capacity;
-    private final AtomicBoolean done = new AtomicBoolean();
+    /** 0 while lent, 1 once sent or released: set once, by CAS (a field, not an AtomicBoolean: 16 bytes less). */
+    private volatile int done;
 
     RpmsgTxBuffer(RpmsgEndpoint endpoint, VringBuffer buffer, int capacity) {
         this.endpoint = endpoint;
@@ -53,7 +65,7 @@ public final class RpmsgTxBuffer {
         if (length < 0 || length > capacity) {
             throw new IllegalArgumentException("length=" + length + ", capacity=" + capacity);
         }
-        if (!done.compareAndSet(false, true)) {
+        if (!DONE.compareAndSet(this, 0, 1)) {
             throw new IllegalStateException("TX buffer already sent or released");
         }
         endpoint.device().sendFilled(endpoint, buffer, dst, length);
@@ -61,20 +73,20 @@ public final class RpmsgTxBuffer {
 
     /** Puts the buffer back in the pool unsent. */
     public void release() {
-        if (!done.compareAndSet(false, true)) {
+        if (!DONE.compareAndSet(this, 0, 1)) {
             throw new IllegalStateException("TX buffer already sent or released");
         }
         endpoint.device().releaseTx(buffer);
     }
 
     private void checkOpen() {
-        if (done.get()) {
+        if (done != 0) {
             throw new IllegalStateException("TX buffer used after it was sent or released");
         }
     }
 
     @Override
     public String toString() {
-        return "RpmsgTxBuffer[" + endpoint + ", capacity=" + capacity + (done.get() ? ", done" : "") + "]";
+        return "RpmsgTxBuffer[" + endpoint + ", capacity=" + capacity + (done != 0 ? ", done" : "") + "]";
     }
 }
