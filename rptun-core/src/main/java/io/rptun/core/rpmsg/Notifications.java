@@ -122,6 +122,11 @@ final class Notifications implements Doorbell.Poller {
         }
     }
 
+    /** True once a serving loop waited through {@link #await} with the device READY. */
+    boolean isManaged() {
+        return managed;
+    }
+
     int txInterest() {
         return txInterest.get();
     }

@@ -546,6 +546,9 @@ public final class RpmsgDevice implements AutoCloseable {
         if (length > l.maxPayload()) {
             throw tooLarge(length, l.maxPayload());
         }
+        if (sendOwned(l, ep, dst, data, length)) {
+            return true;
+        }
         VringBuffer b = acquireTx(l, timeoutNanos);
         if (b == null) {
             return false;
@@ -556,6 +559,43 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         MemorySegment.copy(data, 0, b.segment(), RpmsgHeaderLayout.SIZE, length);
         submitTx(l, b, ep.address(), dst, (int) length);
+        return true;
+    }
+
+    /**
+     * The fast path of a copying send: one hold of the TX ring takes a free buffer, fills it and publishes it
+     * (no queue operation, no read-modify-write but the ring's own). False, holding nothing, when no buffer
+     * is free right now or another thread holds the ring: then the queued path does the rest (waiting,
+     * growing the host's pool, the remote's check of short buffers).
+     */
+    private boolean sendOwned(RpmsgLink l, RpmsgEndpoint ep, int dst, MemorySegment data, long length) {
+        VringBuffer b;
+        try {
+            b = l.tx().acquireOwned();
+        } catch (VringException e) {
+            throw broken(e);
+        }
+        if (b == null) {
+            return false;
+        }
+        try {
+            if (b.capacity() < l.txBufferSize() || RpmsgHeaderLayout.SIZE + length > b.capacity()) {
+                l.tx().releaseOwned(b); // the queued path deals with a short buffer (remote) or says why
+                return false;
+            }
+            MemorySegment.copy(data, 0, b.segment(), RpmsgHeaderLayout.SIZE, length);
+            RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, (int) length);
+            // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
+            b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + (int) length);
+        } catch (RuntimeException | Error e) {
+            l.tx().releaseOwned(b);
+            throw e;
+        }
+        try {
+            l.tx().submitOwned(b);
+        } catch (VringException e) {
+            throw broken(e);
+        }
         return true;
     }
 
@@ -866,6 +906,11 @@ public final class RpmsgDevice implements AutoCloseable {
         notifications.unwatchTx();
     }
 
+    /** For tests: the notification suppression state. */
+    Notifications notifications() {
+        return notifications;
+    }
+
     /** The link while READY, else null. */
     @Nullable RpmsgLink readyLinkOrNull() {
         RpmsgLink l = link;
@@ -1111,7 +1156,7 @@ public final class RpmsgDevice implements AutoCloseable {
             }
         }
         RpmsgLink l = link;
-        return new RpmsgStats(sent.sum(), inbound.received(), dropped, l == null ? 0 : l.tx().freeBuffers(),
+        return new RpmsgStats(sent.sum() + (l == null ? 0 : l.tx().ownedSubmits()), inbound.received(), dropped, l == null ? 0 : l.tx().freeBuffers(),
                 txAllocated.get(), endpointCount(), l == null ? 0 : l.tx().kicks() + l.rx().kicks());
     }
 

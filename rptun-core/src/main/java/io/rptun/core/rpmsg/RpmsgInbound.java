@@ -6,6 +6,7 @@ import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import org.jspecify.annotations.Nullable;
@@ -31,6 +32,9 @@ final class RpmsgInbound {
     private final int rxBatch;
     private final VringBuffer[] inbox;
     private final int inboxMask;
+    /** RX buffers done with during this pass, given back together by {@link #flushReturns}. */
+    private final VringBuffer[] returns;
+    private int returnCount;
     private int inboxHead;
     private int inboxTail;
     private final ArrayDeque<Copied> backlog = new ArrayDeque<>();
@@ -62,6 +66,7 @@ final class RpmsgInbound {
         this.rxBatch = rxBatch;
         this.inbox = new VringBuffer[Integer.highestOneBit(Math.max(2, rxNum) * 2 - 1)];
         this.inboxMask = inbox.length - 1;
+        this.returns = new VringBuffer[inbox.length];
         this.backlogLimit = 4 * inbox.length;
     }
 
@@ -87,10 +92,49 @@ final class RpmsgInbound {
             }
             handled += dispatchInbox(l);
         }
-        if (device.state() == RpmsgDevice.State.READY) {
-            l.rx().flush();
-        }
+        flushReturns(l);
         return handled;
+    }
+
+    /**
+     * Queues an RX buffer this thread is done with to go back to the peer with the others of this pass, in
+     * one publish ({@link VirtqueuePort#submitAll}): the device is each one's only holder, since a message
+     * comes back here only once its callback returned unheld.
+     */
+    private void giveBack(VringBuffer b) {
+        if (returnCount == returns.length) {
+            RpmsgLink l = device.readyLinkOrNull();
+            if (l != null) {
+                flushReturns(l);
+            } else {
+                Arrays.fill(returns, null);
+                returnCount = 0;
+            }
+        }
+        returns[returnCount++] = b;
+    }
+
+    /**
+     * Gives back what {@link #giveBack} queued (and publishes what other threads submitted meanwhile).
+     *
+     * @throws VringException if the ring is corrupt (the caller breaks the device)
+     */
+    private void flushReturns(RpmsgLink l) {
+        int n = returnCount;
+        returnCount = 0;
+        if (device.state() != RpmsgDevice.State.READY) {
+            Arrays.fill(returns, 0, n, null);
+            return; // the rings are gone or no longer ours to write
+        }
+        try {
+            if (n > 0) {
+                l.rx().submitAll(returns, n);
+            } else {
+                l.rx().flush();
+            }
+        } finally {
+            Arrays.fill(returns, 0, n, null);
+        }
     }
 
     private void toInbox(VringBuffer buffer) {
@@ -171,7 +215,7 @@ final class RpmsgInbound {
         long capacity = b.capacity();
         if (capacity < RpmsgHeaderLayout.SIZE) {
             device.drop(Reason.SHORT_BUFFER, "a " + capacity + "-byte buffer cannot hold the 16-byte rpmsg header", null);
-            device.returnRx(b, true);
+            giveBack(b);
             return -1;
         }
         int len = RpmsgHeaderLayout.len(seg);
@@ -179,7 +223,7 @@ final class RpmsgInbound {
             device.drop(Reason.LENGTH_BEYOND_BUFFER, "hdr.len=" + len + " from " + RpmsgAddresses.format(RpmsgHeaderLayout.src(seg))
                     + " to " + RpmsgAddresses.format(RpmsgHeaderLayout.dst(seg)) + " runs past its " + capacity
                     + "-byte buffer", null);
-            device.returnRx(b, true);
+            giveBack(b);
             return -1;
         }
         return len;
@@ -213,11 +257,14 @@ final class RpmsgInbound {
             byte[] payload = new byte[len];
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, RpmsgHeaderLayout.SIZE, payload, 0, len);
             backlog.addLast(new Copied(RpmsgHeaderLayout.src(seg), RpmsgHeaderLayout.dst(seg), payload));
-            device.returnRx(b, true);
+            giveBack(b);
         }
-        if (progress && device.state() == RpmsgDevice.State.READY) {
-            l.rx().flush();
+        // Always: the buffers of the messages this pass dispatched before the waiting callback are queued here
+        // too, and the peer may be waiting for exactly those.
+        if (returnCount > 0) {
+            progress = true;
         }
+        flushReturns(l);
         return progress;
     }
 
@@ -229,7 +276,7 @@ final class RpmsgInbound {
                 nameService.handle(l, data, offset, src, len);
             } finally {
                 if (b != null) {
-                    device.returnRx(b, true);
+                    giveBack(b);
                 }
             }
             return;
@@ -239,7 +286,7 @@ final class RpmsgInbound {
             device.drop(Reason.UNKNOWN_DESTINATION, "no endpoint at " + RpmsgAddresses.format(dst) + " for " + len
                     + " bytes from " + RpmsgAddresses.format(src), null);
             if (b != null) {
-                device.returnRx(b, true);
+                giveBack(b);
             }
             return;
         }
@@ -261,7 +308,7 @@ final class RpmsgInbound {
             if (message.callbackReturned()) {
                 spare = message; // nobody holds it: the next delivery reuses it
                 if (b != null) {
-                    device.returnRx(b, true);
+                    giveBack(b);
                 }
             }
         }

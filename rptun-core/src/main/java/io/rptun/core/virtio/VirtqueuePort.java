@@ -73,6 +73,8 @@ public final class VirtqueuePort {
     }
 
     private static final VarHandle WIP;
+    /** How long {@link #acquire()} waits for another thread's hold of the ring (a send or a batch). */
+    private static final int OWNER_SPINS = 256;
 
     static {
         try {
@@ -90,6 +92,22 @@ public final class VirtqueuePort {
     private final Virtqueue queue;
     private final MpscVarHandleArrayQueue<VringBuffer> pending;
     private final MpmcVarHandleArrayQueue<VringBuffer> free;
+    /**
+     * Owner only (the thread holding WIP): free handles reaped from the ring (FIFO), kept out of the shared pool
+     * so the owner takes and refills them with plain array accesses. A thread that finds the shared pool
+     * empty takes the ring to reach them ({@link #acquire()}).
+     */
+    private final VringBuffer[] ownerFree;
+    /** Written by the owner only (plain: a volatile store costs a full fence); read racily by {@link #freeBuffers()}. */
+    private int ownerFreeCount;
+    /** Owner only: where the oldest of the owner's free handles is. */
+    private int ownerFreeHead;
+    /** Set by a thread that found the ring held and the shared pool empty; cleared by the owner as it spills. */
+    private volatile boolean contended;
+    /** Owner only: handles put straight into the ring by {@link #submitOwned}, not yet published. */
+    private int direct;
+    /** Owner only: buffers sent through {@link #submitOwned} (plain; read racily). */
+    private long ownedSubmits;
     private final List<VringBuffer> handles = new ArrayList<>();
     private final VringBuffer[] deviceHandles;
     private final DescriptorChain chain;
@@ -128,6 +146,7 @@ public final class VirtqueuePort {
         this.chain = new DescriptorChain(num);
         this.pending = new MpscVarHandleArrayQueue<>(Math.max(2, num));
         this.free = new MpmcVarHandleArrayQueue<>(Math.max(2, num));
+        this.ownerFree = new VringBuffer[Math.max(2, num)];
     }
 
     /**
@@ -214,15 +233,186 @@ public final class VirtqueuePort {
         }
         queue.checkNotBroken();
         VringBuffer buffer = free.poll();
-        if (buffer == null && WIP.compareAndSet(this, 0, 1)) {
-            drainOwned();
-            buffer = free.poll();
+        if (buffer == null) {
+            // The rest are reaped into the owner's pool: take the ring to reach them. Another thread holds it
+            // only for a send or a batch, so wait that long rather than report "none free" falsely.
+            for (int spins = 0; ; spins++) {
+                if (WIP.compareAndSet(this, 0, 1)) {
+                    try {
+                        buffer = takeFreeOwned();
+                    } finally {
+                        releaseLease();
+                    }
+                    break;
+                }
+                if (!contended) {
+                    contended = true; // the owner then leaves its spare buffers in the shared pool
+                }
+                if (spins == OWNER_SPINS || (buffer = free.poll()) != null) {
+                    break;
+                }
+                Thread.onSpinWait();
+            }
         }
         if (buffer != null) {
             buffer.toUser();
             buffer.length = 0;
         }
         return buffer;
+    }
+
+    /**
+     * SEND ports, the fast path of a sender that fills a buffer at once (a copy): takes the ring and a free
+     * buffer together, so the send costs no queue operation. Returns null, holding nothing, when no buffer is
+     * free right now or another thread holds the ring (then use {@link #acquire()}). Otherwise the caller
+     * holds the ring until it calls {@link #submitOwned} or {@link #releaseOwned}, which it must do on every
+     * path, promptly and without blocking: meanwhile other threads' submits queue up and the ring's owner
+     * publishes them when it lets go.
+     *
+     * @throws VringException if the queue is broken
+     */
+    public @Nullable VringBuffer acquireOwned() {
+        if (mode != Mode.SEND) {
+            throw new IllegalStateException(queue.name() + " is a RECEIVE port");
+        }
+        queue.checkNotBroken();
+        if (!WIP.compareAndSet(this, 0, 1)) {
+            return null;
+        }
+        VringBuffer buffer;
+        try {
+            buffer = takeFreeOwned();
+        } catch (RuntimeException | Error e) {
+            releaseLease();
+            throw e;
+        }
+        if (buffer == null) {
+            releaseLease();
+            return null;
+        }
+        buffer.toUser();
+        buffer.length = 0;
+        return buffer;
+    }
+
+    /**
+     * Sends a buffer taken with {@link #acquireOwned()} with {@link VringBuffer#length()} bytes: puts it
+     * straight into the ring, publishes it with whatever other threads submitted meanwhile, and lets go of
+     * the ring, even when it throws.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it
+     * @throws VringException if the queue is broken (the buffer is not taken)
+     */
+    public void submitOwned(VringBuffer buffer) {
+        try {
+            checkMine(buffer);
+            if (!buffer.toPortExclusive()) {
+                throw new IllegalStateException("buffer given back twice: " + buffer);
+            }
+            ownedSubmits++;
+            if (!pending.isEmpty()) {
+                // Queued buffers go first: one may be this thread's own earlier send, stuck behind a slot
+                // another producer claimed but has not written yet. Going straight in would overtake it.
+                if (!pending.offer(buffer)) {
+                    throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
+                }
+                return;
+            }
+            toRing(buffer);
+            direct++;
+        } finally {
+            drainOwned();
+        }
+    }
+
+    /**
+     * Puts a buffer taken with {@link #acquireOwned()} back unsent and lets go of the ring, even when it
+     * throws.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it
+     */
+    public void releaseOwned(VringBuffer buffer) {
+        try {
+            checkMine(buffer);
+            if (!buffer.toPort()) {
+                throw new IllegalStateException("buffer given back twice: " + buffer);
+            }
+            ungetOwnerFree(buffer);
+        } finally {
+            releaseLease();
+        }
+    }
+
+    /**
+     * Lets go of the ring after a hold that published nothing of its own (an acquire): staged buffers wait
+     * for their flush, unless some thread flushed while we held the ring, which leaves the publishing to us.
+     * With other threads seen waiting for the ring, the owner's spare free buffers go to the shared pool
+     * first, where they can take them without the ring.
+     */
+    private void releaseLease() {
+        if (contended) {
+            contended = false;
+            spillOwnerFree();
+        }
+        if (direct == 0 && WIP.compareAndSet(this, 1, 0)) {
+            return;
+        }
+        drainOwned();
+    }
+
+    /** Owner only: moves the owner's free handles to the shared pool, oldest first. */
+    private void spillOwnerFree() {
+        while (ownerFreeCount > 0) {
+            offerFree(popOwnerFree());
+        }
+    }
+
+    /** Owner only: a free handle from the owner's pool, the shared pool, or the ring; null if none. */
+    private @Nullable VringBuffer takeFreeOwned() {
+        queue.checkNotBroken();
+        if (ownerFreeCount == 0) {
+            VringBuffer shared = free.poll();
+            if (shared != null) {
+                return shared;
+            }
+            refillFreePool();
+        }
+        return ownerFreeCount == 0 ? null : popOwnerFree();
+    }
+
+    /** Owner only: the oldest of the owner's free handles (the owner's pool is FIFO, like the shared one). */
+    private VringBuffer popOwnerFree() {
+        int h = ownerFreeHead;
+        VringBuffer b = Objects.requireNonNull(ownerFree[h]);
+        ownerFree[h] = null;
+        ownerFreeHead = h + 1 == ownerFree.length ? 0 : h + 1;
+        ownerFreeCount--;
+        return b;
+    }
+
+    /** Owner only: a free handle to the back of the owner's pool. */
+    private void pushOwnerFree(VringBuffer buffer) {
+        int n = ownerFreeCount;
+        if (n == ownerFree.length) {
+            throw new IllegalStateException(queue.name() + ": free pool full");
+        }
+        int slot = ownerFreeHead + n;
+        ownerFree[slot >= ownerFree.length ? slot - ownerFree.length : slot] = buffer;
+        ownerFreeCount = n + 1;
+    }
+
+    /** Owner only: a handle taken and put back unsent goes back to the front, where it was. */
+    private void ungetOwnerFree(VringBuffer buffer) {
+        int n = ownerFreeCount;
+        if (n == ownerFree.length) {
+            throw new IllegalStateException(queue.name() + ": free pool full");
+        }
+        int h = ownerFreeHead == 0 ? ownerFree.length - 1 : ownerFreeHead - 1;
+        ownerFree[h] = buffer;
+        ownerFreeHead = h;
+        ownerFreeCount = n + 1;
     }
 
     /**
@@ -237,6 +427,48 @@ public final class VirtqueuePort {
     public void submit(VringBuffer buffer) {
         stage(buffer);
         flush();
+    }
+
+    /**
+     * Gives back {@code count} buffers at once, for a caller that is each one's only holder (a device
+     * returning the buffers it delivered): with the ring free, they go straight into it and are published
+     * together, with no queue operation; otherwise they queue for the thread that owns the ring. A buffer
+     * given back twice by this thread is refused; unlike {@link #submit}, two threads giving back the same
+     * buffer at once are not detected, hence "only holder". Clears the array's first {@code count} slots.
+     *
+     * @throws IllegalArgumentException if a buffer belongs to another port (the ones before it were taken)
+     * @throws IllegalStateException if the caller does not hold one (the ones before it were taken)
+     * @throws VringException if the queue is broken (none is taken)
+     */
+    public void submitAll(VringBuffer[] buffers, int count) {
+        queue.checkNotBroken();
+        if (count <= 0) {
+            return;
+        }
+        boolean owned = WIP.compareAndSet(this, 0, 1);
+        try {
+            for (int i = 0; i < count; i++) {
+                VringBuffer b = buffers[i];
+                buffers[i] = null;
+                checkMine(b);
+                if (!b.toPortExclusive()) {
+                    throw new IllegalStateException("buffer given back twice: " + b);
+                }
+                if (owned) {
+                    toRing(b);
+                    direct++;
+                } else if (!pending.offer(b)) {
+                    b.toUser();
+                    throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
+                }
+            }
+        } finally {
+            if (owned) {
+                drainOwned();
+            } else {
+                flush();
+            }
+        }
     }
 
     /**
@@ -363,7 +595,7 @@ public final class VirtqueuePort {
             }
             notificationsOn = true;
         }
-        return hasInbound() || (mode == Mode.SEND && !free.isEmpty());
+        return hasInbound() || (mode == Mode.SEND && freeBuffers() > 0);
     }
 
     /**
@@ -400,7 +632,12 @@ public final class VirtqueuePort {
             while (true) {
                 queue.checkNotBroken();
                 refillFreePool();
-                int moved = pending.drain(toRing, queue.num());
+                if (contended) {
+                    contended = false;
+                    spillOwnerFree();
+                }
+                int moved = pending.drain(toRing, queue.num()) + direct;
+                direct = 0;
                 if (moved > 0) {
                     publish();
                 }
@@ -440,7 +677,7 @@ public final class VirtqueuePort {
      * that index for every submit.
      */
     private void refillFreePool() {
-        if (mode != Mode.SEND || !free.isEmpty()) {
+        if (mode != Mode.SEND || ownerFreeCount > 0) {
             return;
         }
         if (driver != null) {
@@ -450,8 +687,8 @@ public final class VirtqueuePort {
             return;
         }
         VirtqueueDevice d = Objects.requireNonNull(device);
-        while (d.take(chain)) {
-            offerFree(deviceHandle());
+        while (ownerFreeCount < ownerFree.length && d.take(chain)) {
+            pushOwnerFree(deviceHandle());
         }
     }
 
@@ -485,7 +722,7 @@ public final class VirtqueuePort {
 
     private void reapedToPool(VringBuffer buffer, int head, int len) {
         buffer.head = -1;
-        offerFree(buffer);
+        pushOwnerFree(buffer);
     }
 
     private void reapedToReceiver(VringBuffer buffer, int head, int len) {
@@ -560,7 +797,12 @@ public final class VirtqueuePort {
 
     /** Free handles in the pool (SEND ports). */
     public int freeBuffers() {
-        return free.size();
+        return free.size() + ownerFreeCount;
+    }
+
+    /** Buffers sent through {@link #submitOwned} so far (a racy read unless the port is quiet). */
+    public long ownedSubmits() {
+        return ownedSubmits;
     }
 
     /** Kicks sent so far (a racy read unless the port is quiet). */

@@ -64,6 +64,19 @@ public final class VringBuffer {
         OWNER.setRelease(this, WITH_USER);
     }
 
+    /**
+     * The holder gives the handle back on a path where nobody else can have it (the ring's owner sending a
+     * buffer it took itself, a device returning buffers it delivered): a plain check and store, which still
+     * refuses a handle given back twice by one thread.
+     */
+    boolean toPortExclusive() {
+        if ((int) OWNER.getOpaque(this) != WITH_USER) {
+            return false;
+        }
+        OWNER.setOpaque(this, WITH_PORT);
+        return true;
+    }
+
     /** The user gives the handle back: a CAS, so of two give-backs (one thread or two) exactly one wins. */
     boolean toPort() {
         return OWNER.compareAndSet(this, WITH_USER, WITH_PORT);

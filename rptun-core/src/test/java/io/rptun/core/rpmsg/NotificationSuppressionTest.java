@@ -67,6 +67,12 @@ class NotificationSuppressionTest {
         RpmsgEndpoint host = loop.host().createEndpoint("busy", (ep, msg) -> {
         });
         assertThat(host.awaitBound(Duration.ofSeconds(10))).isTrue();
+        // Suppression starts once the remote's serving loop has waited with the device READY (until then
+        // the rings' initial "always notify" holds: extra rings, never a lost one).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!loop.remote().notifications().isManaged() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(1_000_000);
+        }
 
         host.send(seq(0)); // wakes the remote (it was asleep, so this one may ring)
         assertThat(inCallback.await(30, TimeUnit.SECONDS)).isTrue();
@@ -79,8 +85,8 @@ class NotificationSuppressionTest {
 
         // Without suppression the host rings once per send: 59 here.
         assertThat(kicks).as("host kicks while the remote was awake").isZero();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (got.size() < count && System.nanoTime() < deadline) {
+        long allIn = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (got.size() < count && System.nanoTime() < allIn) {
             LockSupport.parkNanos(1_000_000);
         }
         List<Integer> expected = new ArrayList<>();
