@@ -10,7 +10,10 @@ import io.rptun.core.rpmsg.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.virtio.DescriptorChain;
 import io.rptun.core.virtio.Notifier;
+import io.rptun.core.virtio.VirtqueueDevice;
+import io.rptun.core.virtio.VirtqueueDriver;
 import io.rptun.core.virtio.VirtqueuePort;
 import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringBuffer;
@@ -58,6 +61,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code vring}: the virtio layer alone, as in {@link VringThroughputBenchmark}: a driver
  *     {@link VirtqueuePort} acquires, fills and submits × 256, the device's port receives them and submits
  *     each straight back (no notifier). {@code rptun} minus {@code vring} is what rpmsg adds.</li>
+ * <li>{@code vring-raw}: the split-virtqueue protocol itself with every check of the untrusted peer and
+ *     none of the port's thread safety: a {@link VirtqueueDriver} adds and publishes each buffer, the
+ *     {@link VirtqueueDevice} takes and returns them all with one used-index store, the driver reaps them.
+ *     The floor of any thread-safe transport over these rings, and what the ring format costs against
+ *     Aeron's log.</li>
  * <li>{@code aeron}: an exclusive publication's {@code offer} × 256, then the subscription's
  *     {@code poll} until all 256 are in, with an embedded driver ({@link AeronIpc}).</li>
  * </ul>
@@ -73,7 +81,7 @@ public class PathCostBenchmark {
     private static final ValueLayout.OfInt SEQ = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The transport: {@code rptun}, {@code vring} or {@code aeron}. */
-    @Param({"rptun", "vring", "aeron"})
+    @Param({"rptun", "vring", "vring-raw", "aeron"})
     public String transport = "rptun";
 
     /** Payload bytes per message. */
@@ -98,6 +106,21 @@ public class PathCostBenchmark {
     private @Nullable VirtqueuePort rx;
     private VirtqueuePort.Receiver vringReceiver = buffer -> { };
     private MemorySegment pattern = MemorySegment.NULL;
+    private static final Integer[] RAW_TOKENS = new Integer[VringThroughputBenchmark.NUM];
+
+    static {
+        for (int i = 0; i < RAW_TOKENS.length; i++) {
+            RAW_TOKENS[i] = i;
+        }
+    }
+
+    private @Nullable VirtqueueDriver<Integer> rawDriver;
+    private @Nullable VirtqueueDevice rawDevice;
+    private MemorySegment rawShm = MemorySegment.NULL;
+    private int[] rawFree = new int[0];
+    private int rawFreeCount;
+    private final DescriptorChain rawChain = new DescriptorChain(VringThroughputBenchmark.NUM);
+    private final VirtqueueDriver.UsedHandler<Integer> rawReaped = (token, head, len) -> rawFree[rawFreeCount++] = token;
     private int vringExpected;
     private long vringOutOfOrder;
     private int nextSeq;
@@ -109,6 +132,7 @@ public class PathCostBenchmark {
             case "rptun" -> setUpRptun();
             case "aeron" -> setUpAeron();
             case "vring" -> setUpVring();
+            case "vring-raw" -> setUpVringRaw();
             default -> throw new IllegalArgumentException("transport=" + transport);
         }
     }
@@ -170,6 +194,24 @@ public class PathCostBenchmark {
         pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
     }
 
+    private void setUpVringRaw() {
+        Arena a = Arena.ofShared();
+        arena = a;
+        MemorySegment shm = a.allocate(VringThroughputBenchmark.REGION_SIZE, 4096);
+        SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
+        Vring vring = Vring.of(shm, VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN);
+        vring.clear();
+        rawDriver = new VirtqueueDriver<>("raw-tx", vring);
+        rawDevice = new VirtqueueDevice("raw-rx", vring, region);
+        rawShm = shm;
+        rawFree = new int[VringThroughputBenchmark.NUM];
+        for (int i = 0; i < rawFree.length; i++) {
+            rawFree[i] = i;
+        }
+        rawFreeCount = rawFree.length;
+        pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
+    }
+
     private void setUpAeron() throws InterruptedException {
         AeronIpc a = AeronIpc.launch("cost");
         aeron = a;
@@ -197,6 +239,8 @@ public class PathCostBenchmark {
             rptunRound(endpoint, java.util.Objects.requireNonNull(remote));
         } else if (tx != null) {
             vringRound(tx, java.util.Objects.requireNonNull(rx));
+        } else if (rawDriver != null) {
+            rawRound(rawDriver, java.util.Objects.requireNonNull(rawDevice));
         } else {
             aeronRound(java.util.Objects.requireNonNull(publication), java.util.Objects.requireNonNull(subscription));
         }
@@ -231,6 +275,31 @@ public class PathCostBenchmark {
         while (received < ROUND) {
             received += r.receive(vringReceiver, ROUND);
         }
+    }
+
+    private void rawRound(VirtqueueDriver<Integer> d, VirtqueueDevice dev) {
+        MemorySegment shm = rawShm;
+        for (int i = 0; i < ROUND; i++) {
+            int index = rawFree[--rawFreeCount];
+            long offset = VringThroughputBenchmark.BUFFERS_OFFSET + VringThroughputBenchmark.BUFFER_SIZE * index;
+            MemorySegment.copy(pattern, 0, shm, offset, payload);
+            shm.set(SEQ, offset, nextSeq++);
+            d.add(offset, payload, false, RAW_TOKENS[index]);
+            d.publish(); // one publication per message, as Aeron's offer
+        }
+        for (int i = 0; i < ROUND; i++) {
+            if (!dev.take(rawChain)) {
+                throw new IllegalStateException("vring-raw: buffer " + i + " missing");
+            }
+            int seq = shm.get(SEQ, rawChain.offset(0));
+            if (seq != vringExpected) {
+                vringOutOfOrder++;
+            }
+            vringExpected = seq + 1;
+            dev.putUsed(rawChain.head(), 0);
+        }
+        dev.publishUsed(); // one position update per poll, as Aeron's subscriber
+        d.reap(rawReaped, ROUND);
     }
 
     private void aeronRound(ExclusivePublication pub, Subscription sub) {

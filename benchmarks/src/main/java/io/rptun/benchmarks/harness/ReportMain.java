@@ -268,6 +268,7 @@ public final class ReportMain {
                 switch (transport) {
                     case "rptun" -> "rptun core (bare devices, no doorbell)";
                     case "vring" -> "virtio layer alone (VirtqueuePort)";
+                    case "vring-raw" -> "split-ring protocol alone (driver + device, checks, no thread safety)";
                     case "aeron" -> "Aeron IPC (exclusive publication)";
                     default -> transport;
                 }, c[0], aeron == null ? "" : ratio(c[0] / aeron[0]), Double.isNaN(c[1]) ? "" : bytes(c[1]))));
@@ -401,6 +402,7 @@ public final class ReportMain {
             costs.forEach((transport, c) -> groups.add(new SvgChart.Group(switch (transport) {
                 case "rptun" -> "rptun core (bare devices)";
                 case "vring" -> "virtio layer alone";
+                case "vring-raw" -> "split-ring protocol alone";
                 case "aeron" -> "Aeron IPC";
                 default -> transport;
             }, List.of(new SvgChart.Bar(0, c[0], String.format(Locale.ROOT, "%.0f ns%s", c[0],
