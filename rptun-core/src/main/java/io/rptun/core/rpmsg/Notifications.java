@@ -127,10 +127,6 @@ final class Notifications implements Doorbell.Poller {
         return managed;
     }
 
-    int txInterest() {
-        return txInterest.get();
-    }
-
     /** Makes the TX flag match the interest; true if switching it on found buffers already back. */
     private boolean applyTx() {
         synchronized (txLock) {

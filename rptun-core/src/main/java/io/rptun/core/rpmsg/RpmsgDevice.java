@@ -315,18 +315,17 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
-    /** Gives an RX buffer back to the peer: staged by the serving thread, submitted from a release. */
-    void returnRx(VringBuffer buffer, boolean staged) {
+    /**
+     * Gives a released RX buffer back to the peer, from any thread (the serving thread gives back the ones it
+     * delivered in batches, see {@link RpmsgInbound}).
+     */
+    void returnRx(VringBuffer buffer) {
         RpmsgLink l = link;
         if (l == null || state != State.READY) {
             return; // the rings are gone or no longer ours to write
         }
         try {
-            if (staged) {
-                l.rx().stage(buffer);
-            } else {
-                l.rx().submit(buffer);
-            }
+            l.rx().submit(buffer);
         } catch (VringException e) {
             broken(e);
         }

@@ -209,7 +209,7 @@ public final class RpmsgMessage {
             if (STATE.compareAndSet(this, s, next)) {
                 if (next == DONE && buffer != null) {
                     device.hooks().heldBufferReleased();
-                    device.returnRx(buffer, false);
+                    device.returnRx(buffer);
                 }
                 return;
             }
