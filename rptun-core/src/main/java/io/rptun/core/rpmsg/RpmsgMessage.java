@@ -71,13 +71,8 @@ public final class RpmsgMessage {
     private RpmsgMessage(RpmsgDevice device, MemorySegment data, long offset, @Nullable VringBuffer buffer, int src,
             int dst, int length, boolean copy) {
         this.device = device;
-        this.data = data;
-        this.offset = offset;
-        this.buffer = buffer;
-        this.src = src;
-        this.dst = dst;
-        this.length = length;
         this.copy = copy;
+        point(data, offset, buffer, src, dst, length);
     }
 
     /** The sender's address. */
@@ -258,13 +253,18 @@ public final class RpmsgMessage {
      * valid again, so steady-state delivery allocates nothing. A held message is never reused.
      */
     void reuse(MemorySegment data, long offset, @Nullable VringBuffer buffer, int src, int dst, int length) {
+        point(data, offset, buffer, src, dst, length);
+        STATE.setRelease(this, LIVE);
+    }
+
+    /** Points this message at a message in {@code data} (plain stores: made visible by the caller). */
+    private void point(MemorySegment data, long offset, @Nullable VringBuffer buffer, int src, int dst, int length) {
         this.data = data;
         this.offset = offset;
         this.buffer = buffer;
         this.src = src;
         this.dst = dst;
         this.length = length;
-        STATE.setRelease(this, LIVE);
     }
 
     /** Called by the device when the callback returned: true if the buffer should go back now. */
