@@ -79,6 +79,10 @@ final class RpmsgInbound {
      * Dispatches what waits, then takes and dispatches what the peer sent, up to a budget of four rings'
      * worth, and publishes the returned buffers.
      *
+     * <p>The buffers a batch delivered go back before the next batch is taken, not at the end of the pass:
+     * a peer that answers each message (a ping-pong) keeps the pass going, and buffers held until its end
+     * would run the peer out of buffers to send with, all of them stuck here while it waits.
+     *
      * @return buffers handled (delivered or dropped)
      * @throws io.rptun.core.virtio.VringException if the ring is corrupt
      */
@@ -86,6 +90,9 @@ final class RpmsgInbound {
         int handled = dispatchInbox(l);
         int budget = 4 * inbox.length;
         while (handled < budget && !blocked && device.state() == RpmsgDevice.State.READY) {
+            if (returnCount > 0) {
+                flushReturns(l);
+            }
             int room = inbox.length - (inboxTail - inboxHead);
             if (l.rx().receive(toInbox, Math.min(rxBatch, room)) == 0) {
                 break;
@@ -97,7 +104,7 @@ final class RpmsgInbound {
     }
 
     /**
-     * Queues an RX buffer this thread is done with to go back to the peer with the others of this pass, in
+     * Queues an RX buffer this thread is done with to go back to the peer with the others of this batch, in
      * one publish ({@link VirtqueuePort#submitAll}): the device is each one's only holder, since a message
      * comes back here only once its callback returned unheld.
      */
