@@ -249,6 +249,10 @@ final class RpmsgInbound {
         while (backlog.size() < backlogLimit && device.state() == RpmsgDevice.State.READY) {
             VringBuffer b = takeInbox();
             if (b == null) {
+                if (returnCount > 0) {
+                    progress = true;
+                    flushReturns(l); // as in serve: back before taking more, the peer may be waiting for them
+                }
                 int room = Math.min(inbox.length, backlogLimit - backlog.size());
                 if (l.rx().receive(toInbox, Math.min(rxBatch, room)) == 0) {
                     break;
