@@ -4,6 +4,8 @@ import static io.rptun.core.rpmsg.RpmsgTestSupport.WAIT;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.bind;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.ignore;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.ints;
+import static io.rptun.core.rpmsg.RpmsgTestSupport.loopback;
+import static io.rptun.core.rpmsg.RpmsgTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,19 +27,9 @@ import org.junit.jupiter.api.Timeout;
 class RpmsgLayerHooksTest {
     private static final int NUM = 8;
 
-    private static RpmsgLoopback start() {
-        return RpmsgLoopback.start(RpmsgLoopback.table(NUM, 512));
-    }
-
-    private static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
-        T value = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(value).as("arrived in time").isNotNull();
-        return value;
-    }
-
     @Test
     void aRetainedMessageStaysValidUntilItsLastReleaseAndOnlyThenGivesItsBufferBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> kept = new LinkedBlockingQueue<>();
             RpmsgTestSupport.Pair p = bind(loop, "refs", (ep, msg) -> kept.add(msg.retain().retain()), ignore());
             p.remote().send(ints(7));
@@ -68,7 +60,7 @@ class RpmsgLayerHooksTest {
 
     @Test
     void holdIsTheFirstReferenceAndRetainAddsToIt() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> kept = new LinkedBlockingQueue<>();
             RpmsgTestSupport.Pair p = bind(loop, "hold", (ep, msg) -> kept.add(msg.hold().retain()), ignore());
             p.remote().send(ints(3));
@@ -83,7 +75,7 @@ class RpmsgLayerHooksTest {
 
     @Test
     void aCopyOutlivesTheBufferAndIgnoresReferenceCounting() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> copies = new LinkedBlockingQueue<>();
             RpmsgTestSupport.Pair p = bind(loop, "copy", (ep, msg) -> copies.add(msg.copy()), ignore());
             p.remote().send(ints(42, 43));
@@ -105,7 +97,7 @@ class RpmsgLayerHooksTest {
 
     @Test
     void serviceListenersHearOfChangesAfterTheirSnapshotAndOfTheDeviceStopping() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             RpmsgEndpoint first = loop.remote().createEndpoint("first", ignore());
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (!loop.host().remoteServices().containsKey("first")) {
@@ -144,7 +136,7 @@ class RpmsgLayerHooksTest {
 
     @Test
     void txAvailableListenersRunWhenThePeerGivesBuffersBackAndWhenTheDeviceStops() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> held = new LinkedBlockingQueue<>();
             RpmsgTestSupport.Pair p = bind(loop, "tx", ignore(), (ep, msg) -> held.add(msg.hold()));
             // The remote holds what the host sends: the host runs out of TX buffers.

@@ -25,7 +25,7 @@ class RpmsgRxReturnTest {
     @Test
     void buffersGoBackBatchByBatchSoAPeerThatAnswersEachMessageNeverRunsOut() throws Exception {
         int rounds = 4 * NUM;
-        try (RpmsgLoopback loop = RpmsgLoopback.start(RpmsgLoopback.table(NUM, 512))) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<Integer> atHost = new LinkedBlockingQueue<>();
             AtomicInteger sentByRemote = new AtomicInteger();
             Pair p = bind(loop, "pass", (ep, msg) -> {

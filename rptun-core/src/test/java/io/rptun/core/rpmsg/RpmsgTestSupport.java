@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
@@ -37,6 +38,18 @@ final class RpmsgTestSupport {
         assertThat(host.destination()).isEqualTo(remote.address());
         assertThat(remote.destination()).isEqualTo(host.address());
         return new Pair(host, remote);
+    }
+
+    /** A host and a remote over {@code num}-buffer rings of 512-byte buffers, both serving. */
+    static RpmsgLoopback loopback(int num) {
+        return RpmsgLoopback.start(RpmsgLoopback.table(num, 512));
+    }
+
+    /** The next element of {@code queue}, failing if none arrives within {@link #WAIT}. */
+    static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
+        T value = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(value).as("arrived in time").isNotNull();
+        return value;
     }
 
     /** A listener that copies every payload into {@code queue}. */

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -36,16 +35,6 @@ class RpmsgTrySendWithTest {
         }
         return values.length * Integer.BYTES;
     };
-
-    private static RpmsgLoopback start() {
-        return RpmsgLoopback.start(RpmsgLoopback.table(NUM, 512));
-    }
-
-    private static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
-        T value = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(value).as("arrived in time").isNotNull();
-        return value;
-    }
 
     /**
      * Every one of the {@value #NUM} TX buffers can be taken (none was lost), then they all go back: afterwards
@@ -70,7 +59,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void theBytesTheWriterPutInTheSharedPayloadAreDelivered() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             BlockingQueue<byte[]> atHost = new LinkedBlockingQueue<>();
             BlockingQueue<byte[]> atOther = new LinkedBlockingQueue<>();
@@ -120,7 +109,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void withEveryTxBufferInTheRingOfAPausedReceiverItIsFalseAndTheWriterIsNotCalled() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "full", ignore(), into(atRemote));
             p.remote().pauseDelivery();
@@ -155,7 +144,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void aWriterThatThrowsGetsItsExceptionThroughAndTheBufferGoesBackWithListenersTold() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "throw", ignore(), into(atRemote));
             assertNoTxBufferLost(p.host()); // every TX buffer in the pool: the counts below are exact
@@ -187,7 +176,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void aLengthOutsideThePayloadIsRefusedWithATypedErrorAndTheBufferGoesBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "len", ignore(), into(atRemote));
             long sentBefore = loop.host().stats().sent();
@@ -206,7 +195,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void aDestroyedOrUnboundEndpointIsRefusedWithItsReasonAndTheWriterIsNotCalled() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             Pair p = bind(loop, "keep", ignore(), ignore());
             Pair doomed = bind(loop, "doomed", ignore(), ignore());
             AtomicInteger calls = new AtomicInteger();
@@ -224,7 +213,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void anEndpointDestroyedWhileTheWriterWritesSendsNothingAndLosesNoBuffer() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             Pair p = bind(loop, "keep", ignore(), ignore());
             Pair doomed = bind(loop, "doomed", ignore(), ignore());
             long sentBefore = loop.host().stats().sent();
@@ -239,7 +228,7 @@ class RpmsgTrySendWithTest {
 
     @Test
     void aPeerLostBeforeOrWhileTheWriterWritesGivesPeerLostAndTheBufferIsBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             Pair p = bind(loop, "lost", ignore(), ignore());
             int dst = p.remote().address();
             assertNoTxBufferLost(p.host()); // every TX buffer in the pool: the count below is exact

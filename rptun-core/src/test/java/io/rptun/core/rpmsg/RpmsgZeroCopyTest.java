@@ -27,22 +27,12 @@ import org.junit.jupiter.api.Timeout;
 class RpmsgZeroCopyTest {
     private static final int NUM = 8;
 
-    private static RpmsgLoopback start() {
-        return RpmsgLoopback.start(RpmsgLoopback.table(NUM, 512));
-    }
-
     private static byte[] pattern(int length, int seed) {
         byte[] bytes = new byte[length];
         for (int i = 0; i < length; i++) {
             bytes[i] = (byte) (i * 13 + seed);
         }
         return bytes;
-    }
-
-    private static <T> T take(BlockingQueue<T> queue) throws InterruptedException {
-        T value = queue.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertThat(value).as("arrived in time").isNotNull();
-        return value;
     }
 
     private static void assertIllegalState(ThrowingCallable call) {
@@ -68,7 +58,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aTxBufferIsFilledInPlaceInSharedMemoryAndSentWithoutACopy() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             BlockingQueue<byte[]> atHost = new LinkedBlockingQueue<>();
             BlockingQueue<byte[]> atOther = new LinkedBlockingQueue<>();
@@ -112,7 +102,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void tryTxBufferIsNullWhenEveryBufferIsOutAndAReleasedBufferGoesBackToThePool() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "pool", ignore(), into(atRemote));
             List<RpmsgTxBuffer> taken = new ArrayList<>();
@@ -144,7 +134,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aTxBufferIsUnusableAfterItWasSentOrReleased() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "once", ignore(), into(atRemote));
             int dst = p.remote().address();
@@ -171,7 +161,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void sendingMoreThanTheCapacityIsRefusedAndTheBufferStaysUsable() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<byte[]> atRemote = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "cap", ignore(), into(atRemote));
             long sentBefore = loop.host().stats().sent();
@@ -189,7 +179,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aSendThatFailsBecauseTheEndpointIsGoneOrUnboundPutsTheBufferBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             Pair p = bind(loop, "keep", ignore(), ignore());
             Pair doomed = bind(loop, "doomed", ignore(), ignore());
             RpmsgTxBuffer tb = doomed.host().txBuffer();
@@ -213,7 +203,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aSendThatFailsBecauseThePeerWasLostPutsTheBufferBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             Pair p = bind(loop, "lost", ignore(), ignore());
             List<RpmsgTxBuffer> taken = new ArrayList<>();
             for (int i = 0; i < NUM; i++) {
@@ -242,7 +232,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aHeldMessageOutlivesItsCallbackAndItsReleaseFromAnotherThreadGivesTheBufferBack() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> held = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "hold", (ep, msg) -> held.add(msg.hold()), ignore());
             for (int i = 0; i < NUM; i++) {
@@ -303,7 +293,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aMessageNotHeldIsUnusableOnceItsCallbackReturned() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> seen = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "leak", (ep, msg) -> seen.add(msg), ignore());
             p.remote().send(ints(1, 2));
@@ -323,7 +313,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aReleasedMessageIsUnusableAndCannotBeReleasedOrHeldAgain() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<RpmsgMessage> held = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "done", (ep, msg) -> held.add(msg.hold()), ignore());
             p.remote().send("hello".getBytes(StandardCharsets.UTF_8));
@@ -336,7 +326,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void holdingTwiceOrReleasingAnUnheldMessageInsideTheCallbackThrowsAndLosesNoBuffer() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             BlockingQueue<String> outcomes = new LinkedBlockingQueue<>();
             RpmsgListener listener = (ep, msg) -> {
                 StringBuilder s = new StringBuilder();
@@ -377,7 +367,7 @@ class RpmsgZeroCopyTest {
 
     @Test
     void aListenerThatThrowsLosesNoBufferAndIsCountedAsCallbackFailed() throws Exception {
-        try (RpmsgLoopback loop = start()) {
+        try (RpmsgLoopback loop = loopback(NUM)) {
             AtomicInteger calls = new AtomicInteger();
             BlockingQueue<byte[]> kept = new LinkedBlockingQueue<>();
             Pair p = bind(loop, "throws", (ep, msg) -> {
