@@ -168,13 +168,26 @@ public class PathCostBenchmark {
         message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
     }
 
-    private void setUpVring() throws IOException {
+    /**
+     * A fresh shared arena (closed at tear-down) holding one region with a cleared vring at its start, and
+     * the payload pattern the vring paths copy in.
+     */
+    private SharedRegion freshRegion() {
         Arena a = Arena.ofShared();
         arena = a;
         MemorySegment shm = a.allocate(VringThroughputBenchmark.REGION_SIZE, 4096);
-        SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
-        Vring vring = Vring.of(shm, VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN);
-        vring.clear();
+        Vring.of(shm, VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN).clear();
+        pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
+        return SharedRegion.of(shm, 0, AddressEnvironment.identity());
+    }
+
+    private static Vring vringOf(SharedRegion region) {
+        return Vring.of(region.segment(), VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN);
+    }
+
+    private void setUpVring() throws IOException {
+        SharedRegion region = freshRegion();
+        Vring vring = vringOf(region);
         VirtqueuePort t = VirtqueuePort.driver("cost-tx", vring, region, VirtqueuePort.Mode.SEND, Notifier.NONE);
         for (int i = 0; i < VringThroughputBenchmark.NUM; i++) {
             t.release(t.addBuffer(VringThroughputBenchmark.BUFFERS_OFFSET + VringThroughputBenchmark.BUFFER_SIZE * i,
@@ -191,25 +204,19 @@ public class PathCostBenchmark {
             vringExpected = seq + 1;
             r.submit(buffer);
         };
-        pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
     }
 
     private void setUpVringRaw() {
-        Arena a = Arena.ofShared();
-        arena = a;
-        MemorySegment shm = a.allocate(VringThroughputBenchmark.REGION_SIZE, 4096);
-        SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
-        Vring vring = Vring.of(shm, VringThroughputBenchmark.NUM, VringThroughputBenchmark.ALIGN);
-        vring.clear();
+        SharedRegion region = freshRegion();
+        Vring vring = vringOf(region);
         rawDriver = new VirtqueueDriver<>("raw-tx", vring);
         rawDevice = new VirtqueueDevice("raw-rx", vring, region);
-        rawShm = shm;
+        rawShm = region.segment();
         rawFree = new int[VringThroughputBenchmark.NUM];
         for (int i = 0; i < rawFree.length; i++) {
             rawFree[i] = i;
         }
         rawFreeCount = rawFree.length;
-        pattern = a.allocate(VringThroughputBenchmark.BUFFER_SIZE).fill((byte) 0x5a);
     }
 
     private void setUpAeron() throws InterruptedException {
