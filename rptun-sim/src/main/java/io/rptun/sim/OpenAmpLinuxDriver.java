@@ -5,7 +5,16 @@ import io.rptun.core.lifecycle.RptunDriver;
 import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.rpmsg.Doorbell;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.rsc.ParseMode;
+import io.rptun.core.rsc.ResourceTableException;
+import io.rptun.core.rsc.ResourceTableParser;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.OptionalLong;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -45,14 +54,28 @@ public final class OpenAmpLinuxDriver implements RptunDriver {
 
     /**
      * The host (virtio driver, master): connects to {@code socket} (retrying for {@code connectTimeout}),
-     * then maps {@code shm}, which the remote created before it listened.
+     * then maps {@code shm}, which the remote created before it listened. Nothing is written to {@code shm}
+     * unless it is a regular file of the demo's size holding an OpenAMP resource table.
      *
-     * @throws SimException TIMEOUT when nobody listens; FILE_MISSING / WRONG_SIZE for the file
+     * @throws SimException TIMEOUT when nobody listens; NOT_A_SOCKET, NOT_A_REGULAR_FILE at once for paths of
+     *     the wrong kind; FILE_MISSING, WRONG_SIZE, READ_ONLY, FOREIGN_FILE for the file
      */
     public static OpenAmpLinuxDriver host(Path shm, Path socket, Duration connectTimeout) {
+        UnixSocketDoorbell.checkNotOtherThanSocket(socket);
+        PathState state = PathState.of(shm);
+        if (!state.absent() && state.kind() != PathState.Kind.REGULAR) {
+            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, shm + ": is " + state.describe()
+                    + ", not OpenAMP's shared-memory file; it was left as it is");
+        }
         UnixSocketDoorbell bell = UnixSocketDoorbell.connect(socket, connectTimeout);
         try {
             SimFile file = SimFile.openRaw(shm, OpenAmpLinuxProfile.SHM_SIZE);
+            try {
+                checkParses(file);
+            } catch (RuntimeException e) {
+                file.close();
+                throw e;
+            }
             return new OpenAmpLinuxDriver(true, file, socket, connectTimeout, bell);
         } catch (RuntimeException e) {
             bell.close();
@@ -60,14 +83,89 @@ public final class OpenAmpLinuxDriver implements RptunDriver {
         }
     }
 
+    private static void checkParses(SimFile file) {
+        try {
+            ResourceTableParser.parse(file.segment(), ParseMode.OPENAMP);
+        } catch (ResourceTableException e) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, file.path() + ": does not hold an OpenAMP"
+                    + " resource table (" + e.getMessage() + "); it was left as it is", e);
+        }
+    }
+
     /**
-     * The remote (virtio device): creates {@code shm} (replacing a stale one) and writes the table; it
-     * listens on {@code socket} when started, waiting up to {@code acceptTimeout} for the host.
+     * The remote (virtio device): creates {@code shm} exclusively and writes the table; it listens on
+     * {@code socket} when started, waiting up to {@code acceptTimeout} for the host.
+     *
+     * <p>An existing file at {@code shm} is replaced only if it is a stale demo file: a regular file of ours
+     * of exactly {@link OpenAmpLinuxProfile#SHM_SIZE} bytes whose first bytes are the demo's table (status
+     * and negotiated features aside), that no process maps and whose socket has no listener. Everything else
+     * is refused untouched, as is a {@code socket} path that holds something other than a socket.
+     *
+     * @param deleteOnClose whether close (or the JVM's exit) deletes the file, if it is still the one made here
+     * @throws SimException FOREIGN_FILE, IN_USE, NOT_A_REGULAR_FILE, NOT_A_SOCKET, READ_ONLY
      */
     public static OpenAmpLinuxDriver remote(Path shm, Path socket, Duration acceptTimeout, boolean deleteOnClose) {
-        SimFile file = SimFile.createOrReplaceRaw(shm, OpenAmpLinuxProfile.SHM_SIZE, deleteOnClose);
-        OpenAmpLinuxProfile.writeTable(file.segment());
-        return new OpenAmpLinuxDriver(false, file, socket, acceptTimeout, null);
+        UnixSocketDoorbell.checkNotOtherThanSocket(socket);
+        for (int attempt = 0; ; attempt++) {
+            PathState existing = PathState.of(shm);
+            if (!existing.absent()) {
+                checkStaleDemoFile(existing, socket);
+                existing.deleteIfUnchanged();
+            }
+            try {
+                SimFile file = SimFile.createRaw(shm, OpenAmpLinuxProfile.SHM_SIZE, deleteOnClose);
+                OpenAmpLinuxProfile.writeTable(file.segment());
+                return new OpenAmpLinuxDriver(false, file, socket, acceptTimeout, null);
+            } catch (SimException e) {
+                if (e.reason() != SimException.Reason.FILE_EXISTS || attempt >= 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Returns normally only for a stale demo file at {@code existing}; throws the refusal otherwise. */
+    private static void checkStaleDemoFile(PathState existing, Path socket) {
+        Path shm = existing.path();
+        String left = "; it was left as it is";
+        if (existing.kind() != PathState.Kind.REGULAR) {
+            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, shm + ": is " + existing.describe()
+                    + ", not OpenAMP's shared-memory file" + left);
+        }
+        int me = ProcFs.myUid();
+        if (me >= 0 && existing.uid() != me) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, shm + ": belongs to uid " + existing.uid() + left);
+        }
+        if (!existing.ownerWritable()) {
+            throw new SimException(SimException.Reason.READ_ONLY, shm + ": is read-only (mode "
+                    + Integer.toOctalString(existing.mode() & 07777) + ")" + left);
+        }
+        if (existing.size() != OpenAmpLinuxProfile.SHM_SIZE) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, shm + ": is " + existing.size() + " bytes, not"
+                    + " OpenAMP's demo region (" + OpenAmpLinuxProfile.SHM_SIZE + " bytes)" + left);
+        }
+        byte[] head = new byte[OpenAmpLinuxProfile.resourceTable().length];
+        try (FileChannel channel = FileChannel.open(shm, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buffer = ByteBuffer.wrap(head);
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                // read the table's bytes
+            }
+        } catch (IOException e) {
+            throw new SimException(SimException.Reason.IO, shm + ": cannot read it: " + e + left, e);
+        }
+        if (!OpenAmpLinuxProfile.isDemoTable(head)) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, shm + ": does not start with OpenAMP's demo"
+                    + " resource table" + left);
+        }
+        OptionalLong mapper = ProcFs.mapper(existing);
+        if (mapper.isPresent()) {
+            throw new SimException(SimException.Reason.IN_USE, shm + ": is in use: process " + mapper.getAsLong()
+                    + " has it mapped" + left);
+        }
+        if (PathState.of(socket).kind() == PathState.Kind.SOCKET && UnixSocketDoorbell.hasListener(socket)) {
+            throw new SimException(SimException.Reason.IN_USE, shm + ": is in use: a process listens on " + socket
+                    + left);
+        }
     }
 
     private void watch(UnixSocketDoorbell bell) {

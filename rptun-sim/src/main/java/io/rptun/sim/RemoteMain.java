@@ -22,8 +22,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *      [--service-class com.example.MyServices] [--liveness-ms 1000] [--attach-timeout-ms 10000] [--busy-spin]
  * java ... io.rptun.sim.RemoteMain --openamp-linux [--shm /dev/shm/openamp.shm] [--socket /tmp/openamp.event.0]
  * </pre>
- * It prints {@code RPTUN-REMOTE RUNNING ...} once up, and exits when the host stops it (0), when the host
- * is lost (3), or when it cannot start (2: a one-line error, no stack trace). In OpenAMP mode it is the
+ * It prints {@code RPTUN-REMOTE RUNNING ...} once up, and exits with the command line's codes: 0 when the
+ * host stops it, 1 when the link fails (the host is lost, a timeout), 2 for bad input (a missing, foreign,
+ * stale or busy file or socket path; a bad argument), each with a one-line error and no stack trace; 130
+ * when interrupted. Files it created are removed on every exit but SIGKILL. In OpenAMP mode it is the
  * echo remote of OpenAMP's demo: it answers on {@value OpenAmpLinuxProfile#ENDPOINT_NAME} and stops on the
  * shutdown magic or on the host's NS destroy.
  */
@@ -34,16 +36,42 @@ public final class RemoteMain {
     private RemoteMain() {
     }
 
+    /** Exit code: the host stopped it. */
+    public static final int EXIT_OK = 0;
+    /** Exit code: the link failed (the host was lost, a timeout passed). */
+    public static final int EXIT_FAILED = 1;
+    /** Exit code: bad input (an argument, or a path that is missing, foreign, stale, busy or malformed). */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code: interrupted. */
+    public static final int EXIT_INTERRUPTED = 130;
+
     public static void main(String[] args) {
         int code;
         try {
             code = run(args);
         } catch (IllegalArgumentException | io.rptun.core.RptunException e) {
             System.err.println("rptun remote: " + e.getMessage());
-            code = 2;
+            code = exitCodeOf(e);
         }
         System.out.flush();
         System.exit(code);
+    }
+
+    /**
+     * The exit code for a failure: bad input (an argument, a {@link SimException} that
+     * {@linkplain SimException#isBadInput is bad input}, or one caused by it), interrupted, or failed.
+     */
+    public static int exitCodeOf(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IllegalArgumentException || t instanceof io.rptun.core.rsc.ResourceTableException
+                    || (t instanceof SimException s && s.isBadInput())) {
+                return EXIT_BAD_INPUT;
+            }
+            if (t instanceof SimException s && s.reason() == SimException.Reason.INTERRUPTED) {
+                return EXIT_INTERRUPTED;
+            }
+        }
+        return EXIT_FAILED;
     }
 
     /** Runs until the host stops or is lost; returns the exit code. */
@@ -109,9 +137,8 @@ public final class RemoteMain {
             Thread.currentThread().interrupt();
         }
         return switch (last.get()) {
-            case OFFLINE, CLOSED -> 0;
-            case PEER_LOST -> 3;
-            default -> 1;
+            case OFFLINE, CLOSED -> EXIT_OK;
+            default -> EXIT_FAILED;
         };
     }
 
@@ -147,10 +174,10 @@ public final class RemoteMain {
             });
             done.await();
             System.out.println("RPTUN-REMOTE done: " + device.stats());
-            return 0;
+            return EXIT_OK;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return 1;
+            return EXIT_INTERRUPTED;
         }
     }
 

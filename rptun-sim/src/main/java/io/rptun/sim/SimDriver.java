@@ -72,15 +72,18 @@ public final class SimDriver implements RptunDriver {
     }
 
     /**
-     * The host side: creates (or replaces a stale) file at {@code options.path()}, mode 0600, of the sim
-     * header plus {@code options.regionSize()} bytes.
+     * The host side: creates the file at {@code options.path()}, mode 0600, of the sim header plus
+     * {@code options.regionSize()} bytes, exclusively; a provably stale simulator file there (its processes
+     * gone) is replaced, anything else is refused untouched ({@link SimFile#createOrReplaceStale}).
      *
      * @param launcher what boots a remote after each layout, or null when remotes are started by others
-     * @throws SimException when the file cannot be created
+     * @throws SimException FOREIGN_FILE, IN_USE, NOT_A_REGULAR_FILE, READ_ONLY, ... when the path holds
+     *     something that is not a stale simulator file; FILE_MISSING, IO when it cannot be created
      */
     public static SimDriver host(SimOptions options, @Nullable RemoteLauncher launcher) {
         Objects.requireNonNull(options, "options");
-        SimFile file = SimFile.createOrReplace(options.path(), options.regionSize(), options.deleteOnClose());
+        SimFile file = SimFile.createOrReplaceStale(options.path(), options.regionSize(), options.deleteOnClose(),
+                options.liveness());
         return new SimDriver(options, true, file, launcher);
     }
 
@@ -88,12 +91,33 @@ public final class SimDriver implements RptunDriver {
      * The remote side: opens the host's file (waiting up to {@code options.attachTimeout()} for it to be
      * ready) and checks its magic, version and size.
      *
-     * @throws SimException FILE_MISSING, NOT_READY, BAD_MAGIC, BAD_VERSION, WRONG_SIZE
+     * A file whose host is gone (the pid it names has exited) is refused with STALE before anything is
+     * written to it.
+     *
+     * @throws SimException FILE_MISSING, NOT_READY, BAD_MAGIC, BAD_VERSION, WRONG_SIZE, NOT_A_REGULAR_FILE,
+     *     READ_ONLY, STALE
      */
     public static SimDriver remote(SimOptions options) {
         Objects.requireNonNull(options, "options");
         SimFile file = openWaiting(options.path(), options.attachTimeout());
-        return new SimDriver(options, false, file, null);
+        try {
+            checkHostAlive(file);
+            return new SimDriver(options, false, file, null);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** A remote never attaches to a layout whose host process is gone: nobody would ever serve it. */
+    private static void checkHostAlive(SimFile file) {
+        SimHeader h = file.header();
+        long hostPid = h.pid(Side.HOST);
+        long pid = hostPid != 0 ? hostPid : h.creatorPid();
+        if (pid != 0 && !ProcFs.alive(pid)) {
+            throw new SimException(SimException.Reason.STALE, file.path() + ": its host (pid " + pid + ") is gone, so"
+                    + " nobody would answer; start a host on it first (it replaces the stale file)");
+        }
     }
 
     /** Opens the file, waiting for it to appear as well as to be ready. */
@@ -107,6 +131,10 @@ public final class SimDriver implements RptunDriver {
                     throw e;
                 }
                 LockSupport.parkNanos(10_000_000);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new SimException(SimException.Reason.INTERRUPTED, path + ": interrupted while waiting"
+                            + " for the file to appear", e);
+                }
             }
         }
     }
@@ -189,7 +217,8 @@ public final class SimDriver implements RptunDriver {
     }
 
     private long claim() {
-        long deadline = System.nanoTime() + options.attachTimeout().toNanos();
+        long begun = System.nanoTime();
+        long deadline = begun + options.attachTimeout().toNanos();
         while (true) {
             if (header.hostEpoch() != 0 && header.state(Side.HOST) == SimHeader.State.ATTACHED) {
                 long claimed = header.tryClaimHostEpoch();
@@ -203,6 +232,10 @@ public final class SimDriver implements RptunDriver {
                         + ", claimed " + header.claimedEpoch() + ")");
             }
             LockSupport.parkNanos(5_000_000);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new SimException(SimException.Reason.INTERRUPTED, file.path() + ": interrupted after "
+                        + Duration.ofNanos(System.nanoTime() - begun).toMillis() + " ms of waiting for a host layout");
+            }
         }
     }
 
@@ -261,6 +294,7 @@ public final class SimDriver implements RptunDriver {
         Side peer = side.peer();
         long lastBeat = -1;
         long lastChange = System.nanoTime();
+        long claimedAt = 0;
         boolean attached = false;
         while (watching) {
             header.bumpHeartbeat(side);
@@ -294,6 +328,24 @@ public final class SimDriver implements RptunDriver {
             } else if (attached && master) {
                 report("it detached");
                 return;
+            } else if (master && header.claimedEpoch() == epoch) {
+                // A remote claimed this layout but does not show our epoch (yet): it must within the
+                // liveness period, or be found dead sooner; otherwise a remote that rewrote its epoch before
+                // our first look would never be watched.
+                if (claimedAt == 0) {
+                    claimedAt = now;
+                }
+                long pid = header.pid(peer);
+                peerPid = pid;
+                if (pid > 0 && !ProcFs.alive(pid)) {
+                    report("its process " + pid + " is gone");
+                    return;
+                }
+                if (now - claimedAt > limit) {
+                    report("it claimed this layout but its epoch has stood at " + peerEpoch + " (ours " + epoch
+                            + ") for " + (now - claimedAt) / 1_000_000 + " ms");
+                    return;
+                }
             } else if (!master && attached) {
                 report("the host laid the memory out again (epoch " + header.hostEpoch() + ")");
                 return;

@@ -16,8 +16,26 @@ public final class SimException extends RptunException {
     public enum Reason {
         /** The shared file (or the socket path) does not exist. */
         FILE_MISSING,
-        /** {@code create} found a file at the path already (use {@code createOrReplace} for a stale one). */
+        /**
+         * {@code create} found something at the path already (use {@code createOrReplaceStale}, which replaces
+         * only a provably stale file).
+         */
         FILE_EXISTS,
+        /**
+         * The path holds a file rptun did not make (another program's file, an empty file, a file of another
+         * size or table): it is left untouched.
+         */
+        FOREIGN_FILE,
+        /** The file or socket is in use by a live process (the message names its pid where known). */
+        IN_USE,
+        /** The path is a directory, a symbolic link, a FIFO, a device node or a socket, not a regular file. */
+        NOT_A_REGULAR_FILE,
+        /** The path exists and is not a socket, so it is not ours to bind over or connect to. */
+        NOT_A_SOCKET,
+        /** The file's owner has no write permission on it: someone made it read-only on purpose. */
+        READ_ONLY,
+        /** The file was left by a link whose processes are gone: nobody will answer there. */
+        STALE,
         /** The file is not as large as its header (or the caller) says it must be. */
         WRONG_SIZE,
         /** The file does not start with the magic {@code "RPTUNSIM"}: it is not a simulator file. */
@@ -59,5 +77,17 @@ public final class SimException extends RptunException {
     @Override
     public Reason reason() {
         return reason;
+    }
+
+    /**
+     * True if the cause is what the caller gave (a path, a file, an argument), not what happened on the link:
+     * a command line reports these with its bad-input exit code.
+     */
+    public boolean isBadInput() {
+        return switch (reason) {
+            case FILE_MISSING, FILE_EXISTS, FOREIGN_FILE, IN_USE, NOT_A_REGULAR_FILE, NOT_A_SOCKET, READ_ONLY, STALE,
+                    WRONG_SIZE, BAD_MAGIC, BAD_VERSION, NOT_READY -> true;
+            default -> false;
+        };
     }
 }

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
@@ -14,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -55,11 +55,14 @@ public final class SimFile implements AutoCloseable {
     private final MemorySegment segment;
     private final MemorySegment region;
     private final @Nullable SimHeader header;
-    private final boolean deleteOnClose;
+    /** What close deletes: the file this process created, if asked to delete it. */
+    private final @Nullable OwnedPath deleteOnClose;
+    /** The file this process created (null for a file it opened). */
+    private final @Nullable OwnedPath created;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private SimFile(Path path, FileChannel channel, Arena arena, MemorySegment segment, @Nullable SimHeader header,
-            boolean deleteOnClose) {
+            @Nullable OwnedPath deleteOnClose, @Nullable OwnedPath created) {
         this.path = path;
         this.channel = channel;
         this.arena = arena;
@@ -67,6 +70,7 @@ public final class SimFile implements AutoCloseable {
         this.header = header;
         this.region = header == null ? segment : segment.asSlice(SimHeader.HEADER_SIZE, header.regionSize());
         this.deleteOnClose = deleteOnClose;
+        this.created = created;
     }
 
     /** {@code /dev/shm/<name>}: where {@code shm_open(name)} puts its file on Linux. */
@@ -79,65 +83,102 @@ public final class SimFile implements AutoCloseable {
 
     /**
      * Creates a simulator file of {@value SimHeader#HEADER_SIZE} + {@code regionSize} bytes, mode 0600, and
-     * publishes its header.
+     * publishes its header. Creation is exclusive: nothing that is at {@code path} already is touched.
      *
-     * @param deleteOnClose whether {@link #close()} deletes the file
-     * @throws SimException FILE_EXISTS if a file is there already, FILE_MISSING if the directory is missing,
-     *     IO on any other I/O error
+     * @param deleteOnClose whether {@link #close()} (or the JVM's exit, if close never came) deletes the file,
+     *     and then only while it is still the file created here (same device and inode)
+     * @throws SimException FILE_EXISTS if anything is there already, FILE_MISSING if the directory is
+     *     missing, IO on any other I/O error
      */
     public static SimFile create(Path path, long regionSize, boolean deleteOnClose) {
-        return create(path, regionSize, false, deleteOnClose);
+        checkRegionSize(regionSize);
+        return createMapped(path, SimHeader.HEADER_SIZE + regionSize, deleteOnClose, true);
     }
 
-    /** As {@link #create}, but first deletes whatever file is at {@code path} (a stale one from a crash). */
-    public static SimFile createOrReplace(Path path, long regionSize, boolean deleteOnClose) {
-        return create(path, regionSize, true, deleteOnClose);
+    /**
+     * As {@link #create}, but a <em>provably stale</em> simulator file at {@code path} (one left by a link
+     * whose processes are all gone) is replaced. Everything else is refused and left exactly as it was, with
+     * its own reason:
+     * <ul>
+     * <li>NOT_A_REGULAR_FILE: a directory, a symbolic link (never followed), a FIFO, a device node, a
+     *     socket;</li>
+     * <li>FOREIGN_FILE: a file of another owner, an empty file, a file that is not an rptun simulator file
+     *     (wrong magic), or one of another version or size than its header says;</li>
+     * <li>READ_ONLY: a file without the owner's write permission;</li>
+     * <li>IN_USE: a live link: a process maps the file, or a process it names (creator, host, remote) is
+     *     alive and a heartbeat moved within {@code liveness}; the message names the pid.</li>
+     * </ul>
+     * A file whose creator is still writing it (empty, or magic 0) is given a moment to become ready first,
+     * so of two hosts started at the same instant on one path exactly one wins and the other is refused
+     * IN_USE. The deletion itself only happens while the path still names the file that was judged stale.
+     *
+     * @param liveness how long a heartbeat may stand still before a side counts as gone, when the pid it
+     *     names belongs to a live process (a pid reused after a crash)
+     */
+    public static SimFile createOrReplaceStale(Path path, long regionSize, boolean deleteOnClose, Duration liveness) {
+        checkRegionSize(regionSize);
+        Objects.requireNonNull(liveness, "liveness");
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return createMapped(path, SimHeader.HEADER_SIZE + regionSize, deleteOnClose, true);
+            } catch (SimException e) {
+                if (e.reason() != SimException.Reason.FILE_EXISTS) {
+                    throw e;
+                }
+                if (attempt >= 3) {
+                    throw new SimException(SimException.Reason.IN_USE, path + ": another process keeps creating"
+                            + " a file there", e);
+                }
+            }
+            PathState existing = PathState.of(path);
+            if (!existing.absent()) {
+                StaleSimFile.check(existing, liveness);
+                existing.deleteIfUnchanged();
+            }
+        }
     }
 
-    private static SimFile create(Path path, long regionSize, boolean replace, boolean deleteOnClose) {
+    private static void checkRegionSize(long regionSize) {
         if (regionSize <= 0 || regionSize > Long.MAX_VALUE - SimHeader.HEADER_SIZE) {
             throw new IllegalArgumentException("regionSize=" + regionSize);
         }
-        return createMapped(path, SimHeader.HEADER_SIZE + regionSize, replace, deleteOnClose, true);
     }
 
     /**
      * Creates a raw file of exactly {@code size} bytes, mode 0600, with no simulator header (OpenAMP's Linux
-     * machine profile: the resource table at file offset 0).
+     * machine profile: the resource table at file offset 0). Creation is exclusive, as {@link #create}.
+     *
+     * @throws SimException FILE_EXISTS if anything is there already
      */
     public static SimFile createRaw(Path path, long size, boolean deleteOnClose) {
-        return createRaw(path, size, false, deleteOnClose);
-    }
-
-    /** As {@link #createRaw}, but first deletes whatever file is at {@code path}. */
-    public static SimFile createOrReplaceRaw(Path path, long size, boolean deleteOnClose) {
-        return createRaw(path, size, true, deleteOnClose);
-    }
-
-    private static SimFile createRaw(Path path, long size, boolean replace, boolean deleteOnClose) {
         if (size <= 0) {
             throw new IllegalArgumentException("size=" + size);
         }
-        return createMapped(path, size, replace, deleteOnClose, false);
+        return createMapped(path, size, deleteOnClose, false);
     }
 
-    private static SimFile createMapped(Path path, long size, boolean replace, boolean deleteOnClose,
-            boolean withHeader) {
+    private static SimFile createMapped(Path path, long size, boolean deleteOnClose, boolean withHeader) {
         Objects.requireNonNull(path, "path");
         FileChannel channel;
         try {
-            if (replace) {
-                Files.deleteIfExists(path);
-            }
+            // O_CREAT|O_EXCL: fails on anything at the path, a dangling symbolic link included.
             Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
             channel = FileChannel.open(path, options, PosixFilePermissions.asFileAttribute(OWNER_READ_WRITE));
         } catch (FileAlreadyExistsException e) {
-            throw new SimException(SimException.Reason.FILE_EXISTS, path + ": a file exists already", e);
+            throw new SimException(SimException.Reason.FILE_EXISTS, path + ": something is there already ("
+                    + PathState.of(path).describe() + ")", e);
         } catch (NoSuchFileException e) {
             throw new SimException(SimException.Reason.FILE_MISSING, path + ": the directory does not exist", e);
         } catch (IOException e) {
             throw new SimException(SimException.Reason.IO, path + ": cannot create: " + e, e);
+        }
+        OwnedPath owned;
+        try {
+            owned = OwnedPath.claim(path, deleteOnClose);
+        } catch (RuntimeException e) {
+            closeQuietly(channel, e);
+            throw e;
         }
         Arena arena = Arena.ofShared();
         try {
@@ -152,13 +193,13 @@ public final class SimFile implements AutoCloseable {
                 header.initialise(size - SimHeader.HEADER_SIZE);
                 header.publishReady();
             }
-            return new SimFile(path, channel, arena, segment, header, deleteOnClose);
+            return new SimFile(path, channel, arena, segment, header, deleteOnClose ? owned : null, owned);
         } catch (IOException | RuntimeException e) {
             arena.close();
             closeQuietly(channel, e);
             try {
-                Files.deleteIfExists(path);
-            } catch (IOException suppressed) {
+                owned.delete();
+            } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
             if (e instanceof IOException io) {
@@ -205,7 +246,7 @@ public final class SimFile implements AutoCloseable {
                 pauseUntil(deadline, path, "the magic (ready flag) is still 0");
             }
             header.check(size);
-            return new SimFile(path, channel, arena, segment, header, false);
+            return new SimFile(path, channel, arena, segment, header, null, null);
         } catch (IOException | RuntimeException e) {
             arena.close();
             closeQuietly(channel, e);
@@ -235,7 +276,7 @@ public final class SimFile implements AutoCloseable {
                         + " bytes, expected " + expectedSize);
             }
             MemorySegment segment = channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
-            return new SimFile(path, channel, arena, segment, null, false);
+            return new SimFile(path, channel, arena, segment, null, null, null);
         } catch (IOException | RuntimeException e) {
             arena.close();
             closeQuietly(channel, e);
@@ -246,9 +287,26 @@ public final class SimFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens a file someone else created, for reading and writing: only a regular file (a symbolic link is not
+     * followed) that its owner may write.
+     */
     private static FileChannel openExisting(Path path) {
+        PathState state = PathState.of(path);
+        if (state.absent()) {
+            throw new SimException(SimException.Reason.FILE_MISSING, path + ": no such file");
+        }
+        if (state.kind() != PathState.Kind.REGULAR) {
+            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, path + ": is " + state.describe()
+                    + ", not a shared-memory file; it was left as it is");
+        }
+        if (!state.ownerWritable()) {
+            throw new SimException(SimException.Reason.READ_ONLY, path + ": is read-only (mode "
+                    + Integer.toOctalString(state.mode() & 07777) + "); it was left as it is");
+        }
         try {
-            return FileChannel.open(path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
             throw new SimException(SimException.Reason.FILE_MISSING, path + ": no such file", e);
         } catch (IOException e) {
@@ -305,6 +363,11 @@ public final class SimFile implements AutoCloseable {
         return path;
     }
 
+    /** True if this process created the file (rather than opened one another process made). */
+    public boolean createdHere() {
+        return created != null;
+    }
+
     /** The file's (and the mapping's) size in bytes. */
     public long size() {
         return segment.byteSize();
@@ -322,7 +385,8 @@ public final class SimFile implements AutoCloseable {
 
     /**
      * Unmaps the file at once (every segment handed out fails with {@link IllegalStateException} after),
-     * closes it, and deletes it if asked at creation. Idempotent.
+     * closes it, and deletes it if asked at creation, but only while the path still names the file created
+     * here. Idempotent.
      *
      * @throws SimException IO if the file could not be closed or deleted
      */
@@ -331,7 +395,7 @@ public final class SimFile implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        IOException failure = null;
+        Exception failure = null;
         try {
             arena.close();
         } finally {
@@ -340,10 +404,10 @@ public final class SimFile implements AutoCloseable {
             } catch (IOException e) {
                 failure = e;
             }
-            if (deleteOnClose) {
+            if (deleteOnClose != null) {
                 try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
+                    deleteOnClose.delete();
+                } catch (SimException e) {
                     if (failure == null) {
                         failure = e;
                     } else {

@@ -32,6 +32,7 @@ import java.util.Objects;
  * |                       host epoch (u64)                        | 32  bumped by the host at each layout
  * |                      claimed epoch (u64)                      | 40  CAS by the remote: one per epoch
  * |                       flags (u32) = 0                         | 48
+ * |                     creator pid (u64)                         | 56  the process that made the file
  * +---------------------------------------------------------------+
  * |                     zero up to byte 128                       |
  * +---------------------------------------------------------------+
@@ -57,6 +58,8 @@ import java.util.Objects;
  * <li>sleeping: writer this side, reader the peer; volatile (see {@link FutexDoorbell} for the
  *     Dekker-style pairing with seq).</li>
  * <li>pid, epoch, heartbeat, state: writer this side, reader the peer; release stores, acquire loads.</li>
+ * <li>creator pid: written once by the creator before the magic; read by anyone deciding whether the file
+ *     is stale (a file whose creator and both sides are gone may be replaced).</li>
  * </ul>
  * Each side block sits in its own 128-byte block, so the words one side hammers and the words the other
  * side hammers never share a cache line (nor the adjacent-line prefetch pair).
@@ -92,7 +95,9 @@ public final class SimHeader {
             WireLayouts.LE_U64.withName("host_epoch"),
             WireLayouts.LE_U64.withName("claimed_epoch"),
             WireLayouts.LE_U32.withName("flags"),
-            MemoryLayout.paddingLayout(128 - 52),
+            MemoryLayout.paddingLayout(4),
+            WireLayouts.LE_U64.withName("creator_pid"),
+            MemoryLayout.paddingLayout(128 - 64),
             SIDE_LAYOUT.withName("host"),
             SIDE_LAYOUT.withName("remote"),
             MemoryLayout.paddingLayout(HEADER_SIZE - 384));
@@ -105,6 +110,7 @@ public final class SimHeader {
     public static final long HOST_EPOCH_OFFSET = offset("host_epoch");
     public static final long CLAIMED_EPOCH_OFFSET = offset("claimed_epoch");
     public static final long FLAGS_OFFSET = offset("flags");
+    public static final long CREATOR_PID_OFFSET = offset("creator_pid");
     public static final long HOST_BLOCK_OFFSET = offset("host");
     public static final long REMOTE_BLOCK_OFFSET = offset("remote");
     public static final long SIDE_BLOCK_SIZE = SIDE_LAYOUT.byteSize();
@@ -209,9 +215,14 @@ public final class SimHeader {
     /**
      * Creator only: clears the header (magic first, so nobody takes a half-written header for ready) and
      * writes every field but the magic: version, sizes, host epoch 1 (0 means "never"), claimed epoch 0,
-     * both side blocks DETACHED. {@link #publishReady} must come after.
+     * this process as the creator, both side blocks DETACHED. {@link #publishReady} must come after.
      */
     public void initialise(long regionSize) {
+        initialise(regionSize, ProcessHandle.current().pid());
+    }
+
+    /** As {@link #initialise(long)}, naming {@code creatorPid} as the file's creator. */
+    public void initialise(long regionSize, long creatorPid) {
         if (regionSize <= 0) {
             throw new IllegalArgumentException("regionSize=" + regionSize);
         }
@@ -224,6 +235,12 @@ public final class SimHeader {
         segment.set(WireLayouts.LE_U64, HOST_EPOCH_OFFSET, 1L);
         segment.set(WireLayouts.LE_U64, CLAIMED_EPOCH_OFFSET, 0L);
         segment.set(WireLayouts.LE_U32, FLAGS_OFFSET, 0);
+        segment.set(WireLayouts.LE_U64, CREATOR_PID_OFFSET, creatorPid);
+    }
+
+    /** The pid of the process that made the file; 0 in a file made before this field existed. */
+    public long creatorPid() {
+        return segment.get(WireLayouts.LE_U64, CREATOR_PID_OFFSET);
     }
 
     /** Creator only, last: writes the magic with a release store; everything written before is visible to

@@ -3,6 +3,7 @@ package io.rptun.sim;
 import io.rptun.core.rpmsg.Doorbell;
 import io.rptun.core.rpmsg.PeerNotifier;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,12 +13,12 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -27,8 +28,9 @@ import org.jspecify.annotations.Nullable;
  * The doorbell of OpenAMP's Linux userspace machine (wire-format.md section 5): a UNIX-domain stream
  * socket, one byte {@code 0x01} per kick, so a Java peer can replace either C process of that demo.
  *
- * <p>The remote (virtio device) side {@linkplain #listen listens}: it deletes a stale socket file, binds,
- * accepts exactly one connection, and then closes the listening socket and deletes its file at once (a
+ * <p>The remote (virtio device) side {@linkplain #listen listens}: it replaces only a stale socket file
+ * (nobody listening), binds, accepts exactly one connection, and then closes the listening socket and
+ * deletes its file at once (a
  * second host then fails to connect instead of queueing forever on a backlog nobody accepts; and
  * {@link #close()} never deletes a socket file that a newer listener made at the same path). The host
  * (driver) side {@linkplain #connect connects}, retrying while the path is missing or refuses.
@@ -97,21 +99,35 @@ public final class UnixSocketDoorbell implements Doorbell, PeerNotifier {
     }
 
     /**
-     * Deletes a stale socket file at {@code path}, binds, and accepts one connection; the listening socket
-     * and its file are gone when this returns, whatever the outcome.
+     * Binds a socket at {@code path} and accepts one connection; the listening socket and its file are gone
+     * when this returns, whatever the outcome (the file only while it is still the socket bound here).
      *
-     * @throws SimException TIMEOUT if nobody connected within {@code acceptTimeout}; SOCKET_FAILED (a path
-     *     longer than {@value #MAX_PATH_BYTES} bytes, a bind or accept error); INTERRUPTED
+     * <p>Nothing at {@code path} is replaced unless it is a stale socket: a socket file nobody listens on (as
+     * a killed listener leaves it). A socket with a live listener is IN_USE; a regular file, a directory, a
+     * symbolic link or anything else is NOT_A_SOCKET; either way it is left as it is. If the JVM exits while
+     * this waits (SIGTERM, Ctrl-C), the socket file is removed by {@link OwnedPath}'s exit hook.
+     *
+     * @throws SimException TIMEOUT if nobody connected within {@code acceptTimeout}; IN_USE, NOT_A_SOCKET;
+     *     SOCKET_FAILED (a path longer than {@value #MAX_PATH_BYTES} bytes, a bind or accept error);
+     *     INTERRUPTED
      */
     public static UnixSocketDoorbell listen(Path path, Duration acceptTimeout) {
         checkPath(path);
-        long deadline = System.nanoTime() + Math.max(0, acceptTimeout.toNanos());
+        long begun = System.nanoTime();
+        long deadline = begun + Math.max(0, acceptTimeout.toNanos());
+        replaceIfStale(path);
         SocketChannel accepted = null;
+        OwnedPath bound = null;
         try {
-            Files.deleteIfExists(path);
             try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                     Selector acceptSelector = Selector.open()) {
-                server.bind(UnixDomainSocketAddress.of(path), 1);
+                try {
+                    server.bind(UnixDomainSocketAddress.of(path), 1);
+                } catch (BindException e) {
+                    throw new SimException(SimException.Reason.IN_USE, path + ": another process bound it just now ("
+                            + PathState.of(path).describe() + ")", e);
+                }
+                bound = OwnedPath.claim(path, true);
                 server.configureBlocking(false);
                 server.register(acceptSelector, SelectionKey.OP_ACCEPT);
                 while ((accepted = server.accept()) == null) {
@@ -123,8 +139,9 @@ public final class UnixSocketDoorbell implements Doorbell, PeerNotifier {
                     acceptSelector.select(Math.max(1, (remaining + 999_999) / 1_000_000));
                     acceptSelector.selectedKeys().clear();
                     if (Thread.currentThread().isInterrupted()) {
-                        throw new SimException(SimException.Reason.INTERRUPTED, path
-                                + ": interrupted while accepting");
+                        throw new SimException(SimException.Reason.INTERRUPTED, path + ": interrupted after "
+                                + Duration.ofNanos(System.nanoTime() - begun).toMillis()
+                                + " ms of waiting for a connection");
                     }
                 }
             }
@@ -136,11 +153,64 @@ public final class UnixSocketDoorbell implements Doorbell, PeerNotifier {
             closeQuietly(accepted, e);
             throw e;
         } finally {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // Best effort: a leftover socket file is deleted by the next listener anyway.
+            if (bound != null) {
+                try {
+                    bound.delete();
+                } catch (SimException ignored) {
+                    // Best effort: a socket file nobody listens on is stale, and the next listener replaces it.
+                }
             }
+        }
+    }
+
+    /**
+     * Makes room for a bind at {@code path}: nothing there, or a socket file nobody listens on (deleted while
+     * it is still that socket). Anything else is refused untouched.
+     */
+    private static void replaceIfStale(Path path) {
+        PathState state = PathState.of(path);
+        if (state.absent()) {
+            return;
+        }
+        if (state.kind() != PathState.Kind.SOCKET) {
+            throw new SimException(SimException.Reason.NOT_A_SOCKET, path + ": is " + state.describe()
+                    + ", not a socket; it was left as it is");
+        }
+        if (hasListener(path)) {
+            throw new SimException(SimException.Reason.IN_USE, path + ": a process is listening on it; it was left"
+                    + " as it is");
+        }
+        state.deleteIfUnchanged();
+    }
+
+    /**
+     * True if something accepts connections on the socket at {@code path}: read from {@code /proc/net/unix}
+     * (a connection would be taken as a peer by a listener that accepts exactly one), else by trying to
+     * connect.
+     */
+    static boolean hasListener(Path path) {
+        Optional<Boolean> proc = ProcFs.hasListener(path);
+        if (proc.isPresent()) {
+            return proc.get();
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Refuses at once a path that exists and is not a socket (connecting to it could never succeed).
+     *
+     * @throws SimException NOT_A_SOCKET
+     */
+    static void checkNotOtherThanSocket(Path path) {
+        PathState state = PathState.of(path);
+        if (!state.absent() && state.kind() != PathState.Kind.SOCKET) {
+            throw new SimException(SimException.Reason.NOT_A_SOCKET, path + ": is " + state.describe()
+                    + ", not a socket; it was left as it is");
         }
     }
 
@@ -148,10 +218,12 @@ public final class UnixSocketDoorbell implements Doorbell, PeerNotifier {
      * Connects to the listener at {@code path}, retrying every 25 ms while the path is missing or refuses.
      *
      * @throws SimException TIMEOUT (naming the path and the last error) if no connection was made within
-     *     {@code retryFor}; SOCKET_FAILED for a path longer than {@value #MAX_PATH_BYTES} bytes; INTERRUPTED
+     *     {@code retryFor}; NOT_A_SOCKET at once if the path holds something else; SOCKET_FAILED for a path
+     *     longer than {@value #MAX_PATH_BYTES} bytes; INTERRUPTED
      */
     public static UnixSocketDoorbell connect(Path path, Duration retryFor) {
         checkPath(path);
+        checkNotOtherThanSocket(path);
         long deadline = System.nanoTime() + Math.max(0, retryFor.toNanos());
         IOException last = null;
         while (true) {

@@ -98,18 +98,32 @@ class SimFileTest {
     }
 
     @Test
-    void createOrReplaceReplacesAStaleFile() throws IOException {
-        byte[] stale = new byte[10_000];
-        Arrays.fill(stale, (byte) 0x5A);
-        writeFile(file(), stale);
-        Files.setPosixFilePermissions(file(), PosixFilePermissions.fromString("rw-rw-rw-"));
+    void createOrReplaceStaleReplacesAFileWhoseProcessesAreGone() throws Exception {
+        try (SimFile old = SimFile.create(file(), REGION, false)) {
+            old.header().initialise(REGION, PathKinds.deadPid());
+            old.header().publishReady();
+            old.region().set(WireLayouts.LE_U8, 0, (byte) 0x5A);
+        }
 
-        try (SimFile sim = SimFile.createOrReplace(file(), REGION, true)) {
+        try (SimFile sim = SimFile.createOrReplaceStale(file(), REGION, true, Duration.ofMillis(100))) {
             assertThat(sim.header().isReady()).isTrue();
+            assertThat(sim.header().creatorPid()).isEqualTo(ProcessHandle.current().pid());
             assertThat(sim.region().get(WireLayouts.LE_U8, 0)).isZero();
-            assertThat(Files.size(file())).isEqualTo(SimHeader.HEADER_SIZE + REGION);
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file()))).isEqualTo("rw-------");
         }
+        assertThat(file()).doesNotExist();
+    }
+
+    @Test
+    void createOrReplaceStaleRefusesAForeignFileAndLeavesItAsItWas() throws IOException {
+        byte[] foreign = new byte[10_000];
+        Arrays.fill(foreign, (byte) 0x5A);
+        writeFile(file(), foreign);
+
+        assertThatThrownBy(() -> SimFile.createOrReplaceStale(file(), REGION, true, Duration.ofMillis(100)))
+                .isInstanceOfSatisfying(SimException.class,
+                        e -> assertThat(e.reason()).isEqualTo(SimException.Reason.FOREIGN_FILE));
+        assertThat(Files.readAllBytes(file())).isEqualTo(foreign);
     }
 
     @Test
@@ -251,15 +265,13 @@ class SimFileTest {
     }
 
     @Test
-    void createRawOverAnExistingFileFailsWithFileExistsAndCreateOrReplaceRawReplacesIt() throws IOException {
+    void createRawOverAnExistingFileFailsWithFileExistsAndLeavesIt() throws IOException {
         writeFile(file(), new byte[] {9});
 
         assertThatThrownBy(() -> SimFile.createRaw(file(), 4096, true))
                 .isInstanceOfSatisfying(SimException.class,
                         e -> assertThat(e.reason()).isEqualTo(SimException.Reason.FILE_EXISTS));
-        try (SimFile raw = SimFile.createOrReplaceRaw(file(), 4096, true)) {
-            assertThat(raw.region().get(WireLayouts.LE_U8, 0)).isZero();
-        }
+        assertThat(Files.readAllBytes(file())).containsExactly(9);
     }
 
     @Test

@@ -77,7 +77,9 @@ class SimHeaderTest {
         assertThat(memory.get(WireLayouts.LE_U64, 32)).isEqualTo(1);
         assertThat(memory.get(WireLayouts.LE_U64, 40)).isZero();
         assertThat(memory.get(WireLayouts.LE_U32, 48)).isZero();
-        assertThat(memory.asSlice(52).toArray(WireLayouts.LE_U8)).containsOnly(0);
+        assertThat(memory.get(WireLayouts.LE_U32, 52)).isZero();
+        assertThat(memory.get(WireLayouts.LE_U64, 56)).as("creator pid").isEqualTo(ProcessHandle.current().pid());
+        assertThat(memory.asSlice(64).toArray(WireLayouts.LE_U8)).containsOnly(0);
 
         header.publishReady();
 

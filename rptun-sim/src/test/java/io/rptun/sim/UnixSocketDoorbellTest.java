@@ -203,12 +203,25 @@ class UnixSocketDoorbellTest {
 
     @Test
     void listenReplacesAStaleSocketFile() throws Exception {
-        Files.writeString(socket, "stale");
+        try (java.nio.channels.ServerSocketChannel killed = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            killed.bind(java.net.UnixDomainSocketAddress.of(socket)); // closed without unlinking, as by a SIGKILL
+        }
+        assertThat(socket).exists();
 
         Pair p = pair();
 
         p.host().notify(1);
         assertThat(p.remote().await(LONG)).isTrue();
+    }
+
+    @Test
+    void listenAndConnectRefuseARegularFileAtTheSocketPathAndLeaveIt() throws Exception {
+        Files.writeString(socket, "not a socket");
+
+        assertThat(reasonOf(() -> UnixSocketDoorbell.listen(socket, LONG))).isEqualTo(SimException.Reason.NOT_A_SOCKET);
+        assertThat(reasonOf(() -> UnixSocketDoorbell.connect(socket, LONG))).isEqualTo(SimException.Reason.NOT_A_SOCKET);
+        assertThat(Files.readString(socket)).isEqualTo("not a socket");
     }
 
     @Test

@@ -64,6 +64,10 @@ final class PingCommand implements Callable<Integer> {
     @Option(names = "--busy-spin", description = "both sides busy-spin instead of sleeping in the futex (lowest latency, a core each)")
     boolean busySpin;
 
+    @Option(names = "--wait-ms", defaultValue = "10000",
+            description = "with --openamp-linux: how long to wait for the remote's socket (default ${DEFAULT-VALUE})")
+    long waitMs;
+
     @Option(names = "--openamp-linux", description = "ping OpenAMP's Linux echo remote over its shared file and socket")
     boolean openAmp;
 
@@ -86,7 +90,7 @@ final class PingCommand implements Callable<Integer> {
         }
         if (openAmp) {
             echoMode = true;
-            OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofSeconds(10));
+            OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofMillis(waitMs));
             try (Rptun host = Rptun.create(driver, RptunOptions.defaults().withReadyCommand(false))) {
                 RpmsgDevice device = host.start();
                 out.println("ping: OpenAMP Linux remote over " + shm + " and " + socket);

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 /** {@code rptun remote}: the simulated remote over a host's file, or OpenAMP's echo remote. */
 @Command(name = "remote", mixinStandardHelpOptions = true,
         description = {"Runs the remote side over FILE, which a host ('rptun host FILE') created; it waits for the host's",
-                "layout, attaches, and runs until the host stops it (exit 0) or is lost (exit 3).",
+                "layout, attaches, and runs until the host stops it (exit 0) or is lost (exit 1).",
                 "Always answers NuttX's 'rpmsg-ping'; --echo and --sink add those services.",
                 "With --openamp-linux it is OpenAMP's echo remote instead: it creates the demo's file and listens on its socket."})
 final class RemoteCommand implements Callable<Integer> {

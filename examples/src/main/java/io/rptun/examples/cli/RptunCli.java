@@ -1,6 +1,7 @@
 package io.rptun.examples.cli;
 
 import io.rptun.core.RptunException;
+import io.rptun.core.lifecycle.RptunLifecycleException;
 import io.rptun.core.rsc.ResourceTableException;
 import io.rptun.sim.SimException;
 import java.io.PrintWriter;
@@ -17,8 +18,8 @@ import picocli.CommandLine.Command;
                 RemoteCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:the link failed (peer lost, timeout, wrong answer)",
-                "2:bad usage or bad input (unknown option; missing, foreign or malformed file)",
-                "130:interrupted (Ctrl-C); everything started was cleaned up"})
+                "2:bad usage or bad input (unknown option; a missing, foreign, busy, stale or malformed file or socket path)",
+                "130:interrupted (Ctrl-C; 143 for SIGTERM); everything started was cleaned up"})
 public final class RptunCli {
     public static void main(String[] args) {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -35,7 +36,7 @@ public final class RptunCli {
                 e.printStackTrace(commandLine.getErr());
             }
             commandLine.getErr().flush();
-            return isBadInput(e) ? ExitCodes.BAD_INPUT : ExitCodes.FAILED;
+            return isBadInput(e) ? ExitCodes.BAD_INPUT : isInterrupted(e) ? ExitCodes.INTERRUPTED : ExitCodes.FAILED;
         });
         return cli.execute(args);
     }
@@ -45,12 +46,23 @@ public final class RptunCli {
             return true;
         }
         if (e instanceof SimException s) {
-            return switch (s.reason()) {
-                case FILE_MISSING, WRONG_SIZE, BAD_MAGIC, BAD_VERSION, NOT_READY, FILE_EXISTS -> true;
-                default -> false;
-            };
+            return s.isBadInput();
         }
         return e.getCause() != null && e.getCause() != e && isBadInput(e.getCause());
+    }
+
+    /** A wait that ended because the process is being stopped (Ctrl-C, SIGTERM) or the thread interrupted. */
+    static boolean isInterrupted(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RptunLifecycleException l && (l.reason() == RptunLifecycleException.Reason.INTERRUPTED
+                    || l.reason() == RptunLifecycleException.Reason.CLOSED)) {
+                return true;
+            }
+            if (t instanceof SimException s && s.reason() == SimException.Reason.INTERRUPTED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String oneLine(Throwable e) {

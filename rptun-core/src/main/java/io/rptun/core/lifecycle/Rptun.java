@@ -54,6 +54,8 @@ public final class Rptun implements AutoCloseable {
     private volatile @Nullable Session session;
     private volatile @Nullable RptunException failure;
     private volatile int generation;
+    /** Set by {@link #close()} before it takes the control lock, so a start waiting for RUNNING gives up. */
+    private volatile boolean closeRequested;
 
     private Rptun(RptunDriver driver, RptunOptions options) {
         this.driver = Objects.requireNonNull(driver, "driver");
@@ -130,7 +132,8 @@ public final class Rptun implements AutoCloseable {
      *     link is in a state that does not lead to RUNNING by itself (OFFLINE, PEER_LOST, FAILED, ...)
      */
     public RpmsgDevice awaitRunning(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long begun = System.nanoTime();
+        long deadline = begun + timeout.toNanos();
         synchronized (stateLock) {
             while (true) {
                 RptunState s = announced;
@@ -139,6 +142,10 @@ public final class Rptun implements AutoCloseable {
                 }
                 if (s != RptunState.STARTING && s != RptunState.RESETTING) {
                     throw notRunning();
+                }
+                if (closeRequested) {
+                    throw new RptunLifecycleException(Reason.CLOSED, describe() + " was closed after "
+                            + waited(begun) + " of waiting to be up (state " + s + ")");
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -149,10 +156,16 @@ public final class Rptun implements AutoCloseable {
                     stateLock.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new RptunLifecycleException(Reason.INTERRUPTED, "interrupted waiting for " + describe());
+                    throw new RptunLifecycleException(Reason.INTERRUPTED, "interrupted after " + waited(begun)
+                            + " of waiting for " + describe() + " to be up");
                 }
             }
         }
+    }
+
+    /** How long since {@code begun}, in seconds with one decimal: "8.0 s". */
+    private static String waited(long begun) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - begun) / 1e9);
     }
 
     /** Waits until the state is {@code wanted}; returns false after {@code timeout}. */
@@ -262,6 +275,10 @@ public final class Rptun implements AutoCloseable {
     /** Stops, unregisters from the driver and closes it. CLOSED afterwards. Idempotent. */
     @Override
     public void close() {
+        closeRequested = true;
+        synchronized (stateLock) {
+            stateLock.notifyAll(); // a start waiting for RUNNING gives up and releases the control lock
+        }
         control.lock();
         try {
             if (state == RptunState.CLOSED) {
@@ -308,7 +325,8 @@ public final class Rptun implements AutoCloseable {
             }
             return awaitRunning(options.readyTimeout());
         } catch (RuntimeException e) {
-            RptunException why = e instanceof RptunLifecycleException le && le.reason() == Reason.READY_TIMEOUT ? le
+            RptunException why = e instanceof RptunLifecycleException le && (le.reason() == Reason.READY_TIMEOUT
+                    || le.reason() == Reason.CLOSED || le.reason() == Reason.INTERRUPTED) ? le
                     : e instanceof RptunLifecycleException le2 && le2.reason() == Reason.NOT_RUNNING && failure != null
                             ? Objects.requireNonNull(failure)
                             : new RptunLifecycleException(Reason.START_FAILED, describe() + " could not start: "

@@ -91,6 +91,30 @@ public final class OpenAmpLinuxProfile {
         return ResourceTableWriter.toBytes(model());
     }
 
+    /** Offset of the vdev's {@code gfeatures} in the demo's table: the host writes it. */
+    private static final int GFEATURES_OFFSET = 0x24;
+    /** Offset of the vdev's status byte in the demo's table: both sides write it. */
+    private static final int STATUS_OFFSET = 0x2C;
+
+    /**
+     * True if {@code head} (at least the table's 88 bytes from file offset 0) is the demo's table, as
+     * {@link #writeTable} writes it, with any negotiated features and any status: what a demo file left by
+     * a remote or a host that ran looks like.
+     */
+    public static boolean isDemoTable(byte[] head) {
+        byte[] table = resourceTable();
+        if (head.length < table.length) {
+            return false;
+        }
+        for (int i = 0; i < table.length; i++) {
+            boolean live = (i >= GFEATURES_OFFSET && i < GFEATURES_OFFSET + 4) || i == STATUS_OFFSET;
+            if (!live && head[i] != table[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The memory plan options of the demo: a {@link #SHM_SIZE} region at address 0 with identity
      * addresses, and, since the table has no carveout, the vdev's heap from {@link #RX_BUFFERS_OFFSET} to
