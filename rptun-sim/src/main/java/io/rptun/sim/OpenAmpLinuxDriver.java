@@ -106,6 +106,10 @@ public final class OpenAmpLinuxDriver implements RptunDriver {
      */
     public static OpenAmpLinuxDriver remote(Path shm, Path socket, Duration acceptTimeout, boolean deleteOnClose) {
         UnixSocketDoorbell.checkNotOtherThanSocket(socket);
+        if (PathState.of(socket).kind() == PathState.Kind.SOCKET && UnixSocketDoorbell.hasListener(socket)) {
+            throw new SimException(SimException.Reason.IN_USE, socket + ": a process is listening on it (another"
+                    + " remote?); it was left as it is");
+        }
         for (int attempt = 0; ; attempt++) {
             PathState existing = PathState.of(shm);
             if (!existing.absent()) {

@@ -93,7 +93,8 @@ final class DumpJson {
                 .key("version").num(Integer.toUnsignedLong(s.version())).key("headerSize").num(s.headerSize())
                 .key("regionOffset").num(s.regionOffset()).key("regionSize").num(s.regionSize())
                 .key("hostEpoch").num(s.hostEpoch()).key("claimedEpoch").num(s.claimedEpoch())
-                .key("flags").num(Integer.toUnsignedLong(s.flags()));
+                .key("flags").num(Integer.toUnsignedLong(s.flags())).key("creatorPid").num(s.creatorPid())
+                .key("creatorAlive").bool(s.creatorAlive());
         key("sides").arr();
         for (SideInfo side : s.sides()) {
             obj().key("side").str(side.name()).key("pid").num(side.pid()).key("alive").bool(side.alive())

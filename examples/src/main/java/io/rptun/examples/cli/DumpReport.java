@@ -56,7 +56,7 @@ record DumpReport(Path path, long fileSize, FileKind kind, @Nullable ParseMode m
 
     /** The simulator header, as read. */
     record SimInfo(long magic, int version, int headerSize, long regionOffset, long regionSize, long hostEpoch,
-            long claimedEpoch, int flags, List<SideInfo> sides) {
+            long claimedEpoch, int flags, long creatorPid, boolean creatorAlive, List<SideInfo> sides) {
     }
 
     /**

@@ -89,6 +89,8 @@ final class DumpText {
         line("magic %s (%s)  version %d  header %d bytes  region at %s, %s bytes  flags %s",
                 text == null ? "?" : "\"" + text + "\"", hex(s.magic()), s.version(), s.headerSize(),
                 hex(s.regionOffset()), hex(s.regionSize()), hex(s.flags() & 0xFFFF_FFFFL));
+        line("made by pid %s (%s)", s.creatorPid() == 0 ? "-" : s.creatorPid(),
+                s.creatorPid() == 0 ? "not recorded" : s.creatorAlive() ? "alive" : "gone");
         line("host epoch %d, claimed epoch %d (%s)", s.hostEpoch(), s.claimedEpoch(),
                 s.claimedEpoch() == s.hostEpoch() ? "a remote attached to the current layout"
                         : "no remote claimed the current layout yet");

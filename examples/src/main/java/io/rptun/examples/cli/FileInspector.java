@@ -168,7 +168,9 @@ final class FileInspector {
                     header.seq(side), header.isSleeping(side) ? 1 : 0));
         }
         return new SimInfo(header.magic(), header.version(), header.headerSize(), header.regionOffset(),
-                header.regionSize(), header.hostEpoch(), header.claimedEpoch(), header.flags(), sides);
+                header.regionSize(), header.hostEpoch(), header.claimedEpoch(), header.flags(), header.creatorPid(),
+                header.creatorPid() > 0 && ProcessHandle.of(header.creatorPid()).map(ProcessHandle::isAlive)
+                        .orElse(false), sides);
     }
 
     /** Whether a process with {@code pid} runs now; a pid from the file may be anything. */

@@ -71,7 +71,15 @@ public final class RptunCli {
             m = e.getClass().getSimpleName();
         }
         if (e instanceof RptunException r) {
-            m = m + " [" + r.reason() + "]";
+            // "could not start" wraps the typed reason that matters (IN_USE, TIMEOUT, ...): name it too.
+            Enum<?> root = r.reason();
+            boolean wrapper = r.reason() == RptunLifecycleException.Reason.START_FAILED;
+            for (Throwable t = e.getCause(); wrapper && t != null && t != t.getCause(); t = t.getCause()) {
+                if (t instanceof RptunException c) {
+                    root = c.reason();
+                }
+            }
+            m = m + " [" + r.reason() + (root == r.reason() ? "" : ", cause " + root) + "]";
         }
         return m.replace('\n', ' ');
     }
