@@ -143,7 +143,9 @@ final class DumpRegion {
     private RingState ring(int v, int i, VdevResource vdev) {
         VringResource r = vdev.vrings().get(i);
         int num = r.num();
-        long bytes = VringLayout.byteSize(num, r.align());
+        long bytes = r.da() < region.byteSize()
+                ? VringLayout.byteSizeAt(region.address() + r.da(), num, r.align())
+                : VringLayout.byteSize(num, r.align());
         String dir = direction(vdev, i);
         if (rings.size() >= MAX_RINGS) {
             anomaly(label(v, i) + ": not read, the table declares more than " + MAX_RINGS + " vrings");
@@ -163,7 +165,7 @@ final class DumpRegion {
         }
         MemorySegment ring = region.asSlice(r.da(), bytes);
         long avail = VringLayout.availOffset(num);
-        long used = VringLayout.usedOffset(num, r.align());
+        long used = VringLayout.usedOffsetAt(ring.address(), num, r.align());
         int availFlags = u16(ring, avail + VringAvailLayout.FLAGS_OFFSET);
         int availIdx = u16(ring, avail + VringAvailLayout.IDX_OFFSET);
         int usedFlags = u16(ring, used + VringUsedLayout.FLAGS_OFFSET);

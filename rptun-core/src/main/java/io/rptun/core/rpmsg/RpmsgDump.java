@@ -76,7 +76,7 @@ final class RpmsgDump {
         Vring ring = q.vring();
         MemorySegment m = ring.memory();
         long avail = VringLayout.availOffset(ring.num());
-        long used = VringLayout.usedOffset(ring.num(), ring.align());
+        long used = VringLayout.usedOffsetAt(m.address(), ring.num(), ring.align());
         String outstanding = switch (q) {
             case VirtqueueDriver<?> d -> d.inFlight() + " with the device";
             case VirtqueueDevice d -> d.held() + " held by the device";

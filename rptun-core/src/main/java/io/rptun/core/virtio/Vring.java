@@ -16,29 +16,32 @@ public final class Vring {
     private final long availOffset;
     private final long usedOffset;
 
-    private Vring(MemorySegment memory, int num, long align) {
+    private Vring(MemorySegment memory, int num, long align, long usedOffset) {
         this.memory = memory;
         this.num = num;
         this.align = align;
         this.availOffset = VringLayout.availOffset(num);
-        this.usedOffset = VringLayout.usedOffset(num, align);
+        this.usedOffset = usedOffset;
     }
 
     /**
-     * The vring whose base is byte 0 of {@code memory}.
+     * The vring whose base is byte 0 of {@code memory}. The used ring is aligned on its absolute address
+     * ({@link VringLayout#usedOffsetAt}), as {@code vring_init} does: the same place whenever the base is
+     * aligned, and the place a C peer computes when it is not (NuttX's simulator).
      *
      * @throws IllegalArgumentException if num or align is not a power of two (num up to 32768), or
-     *     {@code memory} is shorter than {@link VringLayout#byteSize(int, long)}
+     *     {@code memory} is shorter than the vring
      */
     public static Vring of(MemorySegment memory, int num, long align) {
         Objects.requireNonNull(memory, "memory");
-        long size = VringLayout.byteSize(num, align);
+        long used = VringLayout.usedOffsetAt(memory.address(), num, align);
+        long size = used + VringLayout.usedSize(num);
         if (memory.byteSize() < size) {
             throw new IllegalArgumentException("memory size=0x" + Long.toHexString(memory.byteSize())
                     + " < vring size=0x" + Long.toHexString(size) + " for num=" + num + " align=0x"
                     + Long.toHexString(align));
         }
-        return new Vring(memory.asSlice(0, size), num, align);
+        return new Vring(memory.asSlice(0, size), num, align, used);
     }
 
     /**
@@ -48,7 +51,9 @@ public final class Vring {
      * @throws IllegalArgumentException for a bad num or align
      */
     public static Vring at(SharedRegion region, long da, int num, long align) {
-        return of(region.sliceDa(da, VringLayout.byteSize(num, align)), num, align);
+        MemorySegment base = region.sliceDa(da, VringLayout.byteSize(num, align));
+        long size = VringLayout.byteSizeAt(base.address(), num, align);
+        return of(size == base.byteSize() ? base : region.sliceDa(da, size), num, align);
     }
 
     /** Zeroes every byte of the vring: both index pairs, all flags, every descriptor. */
@@ -56,7 +61,7 @@ public final class Vring {
         memory.fill((byte) 0);
     }
 
-    /** The vring's bytes, exactly {@link VringLayout#byteSize(int, long)} of them. */
+    /** The vring's bytes: {@link VringLayout#byteSize(int, long)} of them from an aligned base. */
     public MemorySegment memory() {
         return memory;
     }

@@ -95,6 +95,22 @@ public final class VringLayout {
         return WireLayouts.alignUp(availOffset(num) + availSize(num), checkAlign(align));
     }
 
+    /**
+     * Offset of the used ring from a vring base at absolute address {@code base}, as Linux's and OpenAMP's
+     * {@code vring_init} place it: the end of the avail ring aligned up <em>as an address</em>. Equal to
+     * {@link #usedOffset(int, long)} when the base is aligned; NuttX's simulator puts vrings at carveout
+     * starts that are only 4-byte aligned (da 0x201CC), where the used ring moves by up to {@code align - 1}.
+     */
+    public static long usedOffsetAt(long base, int num, long align) {
+        long availEnd = base + availOffset(num) + availSize(num);
+        return WireLayouts.alignUp(availEnd, checkAlign(align)) - base;
+    }
+
+    /** Bytes the whole vring takes from a base at absolute address {@code base} (see {@link #usedOffsetAt}). */
+    public static long byteSizeAt(long base, int num, long align) {
+        return usedOffsetAt(base, num, align) + usedSize(num);
+    }
+
     /** Bytes of the used ring: {@code 6 + 8·num} (flags, idx, ring, avail_event). */
     public static long usedSize(int num) {
         return USED_FIXED + USED_ELEMENT_SIZE * checkNum(num);

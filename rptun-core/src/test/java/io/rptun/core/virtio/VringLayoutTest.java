@@ -12,6 +12,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class VringLayoutTest {
 
     @Test
+    void aVringAtAnUnalignedBaseHasItsUsedRingAlignedOnTheAbsoluteAddressAsVringInitDoes() {
+        // NuttX's simulator: rpmsg vring0 at file offset 0x201CC (4 mod 8), num 8, align 8.
+        assertThat(VringLayout.usedOffset(8, 8)).isEqualTo(152);
+        assertThat(VringLayout.usedOffsetAt(0x201CC, 8, 8)).isEqualTo(0x20268 - 0x201CC);
+        assertThat(VringLayout.byteSizeAt(0x201CC, 8, 8)).isEqualTo(0x20268 - 0x201CC + 6 + 8 * 8);
+        assertThat(VringLayout.usedOffsetAt(0x201D0, 8, 8)).isEqualTo(VringLayout.usedOffset(8, 8));
+        assertThat(VringLayout.usedOffsetAt(0x4000, 256, 0x1000)).isEqualTo(VringLayout.usedOffset(256, 0x1000));
+    }
+
+    @Test
     void aDescriptorIsSixteenBytes() {
         assertThat(VringLayout.DESC_SIZE).isEqualTo(16);
     }
