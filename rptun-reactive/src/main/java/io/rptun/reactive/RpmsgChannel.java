@@ -72,7 +72,7 @@ public final class RpmsgChannel implements Disposable {
         this.bridge = bridge;
         this.options = options;
         this.name = name;
-        this.inbound = new ChannelInbound(this, options, !service);
+        this.inbound = new ChannelInbound(this, bridge, options, !service);
     }
 
     /**

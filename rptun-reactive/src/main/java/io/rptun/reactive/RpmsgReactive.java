@@ -48,7 +48,7 @@ public final class RpmsgReactive implements Disposable {
             throw new IllegalArgumentException("receiveBound=" + options.receiveBound() + " must be below the " + rx
                     + " RX buffers of " + device);
         }
-        this.bridge = new DeviceBridge(Objects.requireNonNull(device, "device"));
+        this.bridge = new DeviceBridge(Objects.requireNonNull(device, "device"), options);
     }
 
     /**
@@ -83,6 +83,14 @@ public final class RpmsgReactive implements Disposable {
     /** The options. */
     public ReactiveOptions options() {
         return options;
+    }
+
+    /**
+     * Heap bytes all this layer's channels hold in copies now, as counted against
+     * {@link ReactiveOptions#deviceCopyBudget()} (a gauge; each channel's share is in {@link ChannelStats}).
+     */
+    public long copiedBytes() {
+        return bridge.copiedBytes();
     }
 
     /**

@@ -35,6 +35,8 @@ import reactor.test.StepVerifier;
 class RpmsgBackpressureTest {
     private static final int BOUND = 16;
     private static final Duration LONG_WAIT = Duration.ofSeconds(40);
+    /** What one copied 4-byte message counts against the copy budgets. */
+    private static final long CHARGE = 4 + ReactiveOptions.COPY_OVERHEAD;
 
     private RpmsgLoopback loop;
     private RpmsgReactive rpmsg;
@@ -132,8 +134,8 @@ class RpmsgBackpressureTest {
     }
 
     @Test
-    void aSlowReceiverGetsTwentyThousandMessagesInOrderWhileHoldingAtMostTheBound() throws Exception {
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+    void underPauseASlowReceiverGetsTwentyThousandMessagesInOrderWhileHoldingAtMostTheBound() throws Exception {
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.PAUSE));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         int total = 20_000;
         SlowReceiver receiver = new SlowReceiver(b.channel(), 2_000, total);
@@ -153,7 +155,7 @@ class RpmsgBackpressureTest {
 
     @Test
     void underPauseAFastAndASlowChannelSideBySideLoseNothingAndTheSlowOneHoldsAtMostTheBound() throws Exception {
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.PAUSE));
         Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
         Bound slow = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         int total = 3_000;
@@ -181,7 +183,8 @@ class RpmsgBackpressureTest {
     void underCopyTheFastChannelFinishesWhileTheSlowOneRequestsNothingAndTheSlowOneStillGetsEverythingInOrder()
             throws Exception {
         int total = 2_000;
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY).withCopyLimit(total));
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY)
+                .withCopyBudget((long) total * CHARGE));
         Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
         Bound slow = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         SlowReceiver fastReceiver = new SlowReceiver(fast.channel(), 0, total);
@@ -209,15 +212,21 @@ class RpmsgBackpressureTest {
     }
 
     @Test
-    void underCopyPastTheCopyLimitDeliveryPausesAndResumesLosingNothing() throws Exception {
-        int copies = 8;
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY).withCopyLimit(copies));
+    void underTheDefaultPastTheCopyBudgetDeliveryPausesAndResumesLosingNothing() throws Exception {
+        long budget = 16L * CHARGE;
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withCopyBudget(budget));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "limit", ignore());
         int total = 500;
         CompletableFuture<Integer> sent = remoteSends(b, total);
-        await("paused at bound + copy limit", () -> b.channel().stats().pauses() == 1);
-        assertThat(b.channel().stats().held()).isEqualTo(BOUND);
-        assertThat(b.channel().stats().copied()).isEqualTo(copies);
+        await("paused at the bound and the copy budget", () -> b.channel().stats().pauses() == 1);
+        ChannelStats paused = b.channel().stats();
+        assertThat(paused.pausing()).isTrue();
+        assertThat(paused.held()).isEqualTo(BOUND);
+        // It pauses once a message of the largest size would no longer fit the budget: it never overshoots.
+        long largest = b.channel().maxPayload() + ReactiveOptions.COPY_OVERHEAD;
+        assertThat(paused.copiedBytes()).isLessThanOrEqualTo(budget).isGreaterThan(budget - largest);
+        assertThat(paused.copiedBytes()).isEqualTo((long) paused.copied() * CHARGE);
+        int copies = paused.copied();
         SlowReceiver receiver = new SlowReceiver(b.channel(), 100, total);
         b.channel().receive().subscribe(receiver);
         assertThat(sent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(total);
@@ -225,6 +234,9 @@ class RpmsgBackpressureTest {
         assertThat(receiver.awaitCount(LONG_WAIT)).isEqualTo(total);
         assertThat(b.channel().stats().maxHeld()).isLessThanOrEqualTo(BOUND);
         assertThat(b.channel().stats().maxQueued()).isLessThanOrEqualTo(BOUND + copies);
+        assertThat(b.channel().stats().maxCopiedBytes()).isLessThanOrEqualTo(budget);
+        assertThat(b.channel().stats().pausing()).isFalse();
+        assertThat(rpmsg.copiedBytes()).as("the device budget is all back").isZero();
         assertNoHeldBuffers(b.channel());
     }
 
