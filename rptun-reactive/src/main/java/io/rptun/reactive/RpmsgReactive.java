@@ -61,6 +61,15 @@ public final class RpmsgReactive implements Disposable {
         return create(rptun.device());
     }
 
+    /**
+     * {@link #create(Rptun)} with {@code options}.
+     *
+     * @throws io.rptun.core.lifecycle.RptunLifecycleException NOT_RUNNING when the link is not running
+     */
+    public static RpmsgReactive create(Rptun rptun, ReactiveOptions options) {
+        return create(rptun.device(), options);
+    }
+
     /** The reactive layer over {@code device}, with {@link ReactiveOptions#defaults()}. */
     public static RpmsgReactive create(RpmsgDevice device) {
         return create(device, ReactiveOptions.defaults());

@@ -241,6 +241,45 @@ class RpmsgBackpressureTest {
     }
 
     @Test
+    void underTheDefaultTwoUnreadChannelsHoldAtMostHalfTheRingSoAThirdOneKeepsFlowing() throws Exception {
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+        Bound x = ReactiveTestSupport.open(rpmsg, loop, "unread-x", ignore());
+        Bound y = ReactiveTestSupport.open(rpmsg, loop, "unread-y", ignore());
+        Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
+        int unread = 200;
+        int total = 3_000;
+        CompletableFuture<Integer> xSent = remoteSends(x, unread);
+        CompletableFuture<Integer> ySent = remoteSends(y, unread);
+        assertThat(xSent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(unread);
+        assertThat(ySent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(unread);
+        // Each alone could hold its bound (16), two of them the whole 32-buffer ring; together they hold half.
+        await("both have it all", () -> x.channel().stats().held() + x.channel().stats().copied() == unread
+                && y.channel().stats().held() + y.channel().stats().copied() == unread);
+        assertThat(x.channel().stats().held() + y.channel().stats().held()).isEqualTo(ReactiveTestSupport.RING / 2);
+        assertThat(loop.host().heldRxBuffers()).isEqualTo(ReactiveTestSupport.RING / 2);
+
+        SlowReceiver fastReceiver = new SlowReceiver(fast.channel(), 0, total);
+        fast.channel().receive().subscribe(fastReceiver);
+        CompletableFuture<Integer> fastSent = remoteSends(fast, total);
+        assertThat(fastSent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(total);
+        fast.remote().destroy();
+        assertThat(fastReceiver.awaitCount(LONG_WAIT)).isEqualTo(total);
+        assertThat(x.channel().stats().pauses() + y.channel().stats().pauses()).isZero();
+        assertThat(rpmsg.copiedBytes()).isEqualTo((2L * unread - ReactiveTestSupport.RING / 2) * CHARGE);
+
+        x.remote().destroy();
+        y.remote().destroy();
+        SlowReceiver xReceiver = new SlowReceiver(x.channel(), 0, unread);
+        SlowReceiver yReceiver = new SlowReceiver(y.channel(), 0, unread);
+        x.channel().receive().subscribe(xReceiver);
+        y.channel().receive().subscribe(yReceiver);
+        assertThat(xReceiver.awaitCount(LONG_WAIT)).isEqualTo(unread);
+        assertThat(yReceiver.awaitCount(LONG_WAIT)).isEqualTo(unread);
+        assertThat(rpmsg.copiedBytes()).isZero();
+        assertNoHeldBuffers(loop.host());
+    }
+
+    @Test
     void underDropMessagesPastTheBoundAreCountedAndTheRestArriveInOrder() {
         start(ReactiveOptions.defaults().withReceiveBound(4).withOverflow(ReceiveOverflow.DROP));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "drop", ignore());
