@@ -256,7 +256,7 @@ final class ChannelInbound implements RpmsgListener {
             return;
         }
         String budgets = overflow == ReceiveOverflow.COPY
-                ? " and its copy budget is spent (channel " + copiedBytes.get() + " of " + copyBudget + " bytes, device "
+                ? " and a copy budget is spent (channel " + copiedBytes.get() + " of " + copyBudget + " bytes, device "
                         + bridge.copiedBytes() + " of " + bridge.deviceCopyBudget() + " bytes)"
                 : " under ReceiveOverflow." + overflow;
         String line = channel + " paused delivery for every endpoint of " + ep.device() + ": its receiver is "
