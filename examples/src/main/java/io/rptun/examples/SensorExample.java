@@ -5,6 +5,7 @@ import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgListener;
 import io.rptun.examples.cli.RptunCli;
+import io.rptun.reactive.ReactiveOptions;
 import io.rptun.reactive.RpmsgChannel;
 import io.rptun.reactive.RpmsgReactive;
 import io.rptun.sim.RemoteServices;
@@ -25,6 +26,10 @@ import reactor.core.publisher.Mono;
  * host consumes the readings slowly through the reactive API, and the sensor is slowed down through the
  * rings instead of anything piling up: {@code ./rptun example sensor}. Half-way, the example asks the
  * sensor how far it got and shows {@code rptun dump} of the live file.
+ *
+ * <p>The readings channel lags by design, so it gets a small copy budget (16 KiB instead of the default
+ * 256 KiB, which would take most of the 2,000 readings): past its 16 held messages and that budget it pauses
+ * the link, and the sensor waits for TX buffers.
  */
 public final class SensorExample {
     /** Where readings come from: {u32 seq, u32 0, f64 value}, little-endian. */
@@ -85,7 +90,7 @@ public final class SensorExample {
     /** Runs the host side; returns 0 when every reading arrived in order and the sensor was held back. */
     public static int run(PrintWriter out) {
         try (ExampleLink link = ExampleLink.start("sensor", Sensor.class)) {
-            RpmsgReactive rpmsg = RpmsgReactive.create(link.host());
+            RpmsgReactive rpmsg = RpmsgReactive.create(link.host(), ReactiveOptions.defaults().withCopyBudget(16 * 1024));
             RpmsgChannel control = rpmsg.open(CONTROL, Duration.ofSeconds(10)).block();
             RpmsgChannel readings = rpmsg.open(READINGS, Duration.ofSeconds(10)).block();
             AtomicInteger next = new AtomicInteger();

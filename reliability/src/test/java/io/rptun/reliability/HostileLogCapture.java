@@ -27,12 +27,15 @@ import org.slf4j.spi.SLF4JServiceProvider;
  * the module's surefire configuration), so it takes part only in this module's test JVM. Bounded: it keeps
  * the last {@value #KEEP} serious events (ERROR, or carrying a throwable) and a running count, so long suites
  * do not grow the heap, and a flood of plain warnings (a peer writing unknown mailbox commands) cannot push a
- * serious one out.
+ * serious one out. Plain warnings are kept apart, the last {@value #KEEP} of them ({@link #warningsSince}), for
+ * suites that check a warning the library owes (a channel that paused the link names itself once).
  */
 public final class HostileLogCapture implements SLF4JServiceProvider {
     private static final int KEEP = 256;
     private static final Object LOCK = new Object();
     private static final List<Event> EVENTS = new ArrayList<>();
+    private static final List<Event> WARNINGS = new ArrayList<>();
+    private static long warnCount;
     private static long count;
     private static volatile boolean installed;
 
@@ -68,6 +71,20 @@ public final class HostileLogCapture implements SLF4JServiceProvider {
         }
     }
 
+    /** The number of WARN lines so far: pass it to {@link #warningsSince}. */
+    public static long warnMark() {
+        synchronized (LOCK) {
+            return warnCount;
+        }
+    }
+
+    /** Every WARN line (with or without a throwable) after {@code mark} that is still kept. */
+    public static List<Event> warningsSince(long mark) {
+        synchronized (LOCK) {
+            return WARNINGS.stream().filter(e -> e.number() >= mark).toList();
+        }
+    }
+
     @Override
     public ILoggerFactory getLoggerFactory() {
         return factory;
@@ -94,6 +111,14 @@ public final class HostileLogCapture implements SLF4JServiceProvider {
     }
 
     private static void record(Level level, String logger, String message, @Nullable Throwable throwable) {
+        if (level == Level.WARN) {
+            synchronized (LOCK) {
+                WARNINGS.add(new Event(warnCount++, level, logger, message, throwable));
+                if (WARNINGS.size() > KEEP) {
+                    WARNINGS.removeFirst();
+                }
+            }
+        }
         if (level != Level.ERROR && throwable == null) {
             return;
         }

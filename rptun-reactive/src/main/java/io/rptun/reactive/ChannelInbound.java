@@ -7,11 +7,14 @@ import io.rptun.core.rpmsg.RpmsgMessage;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.CoreSubscriber;
 import reactor.core.Exceptions;
 import reactor.core.publisher.Flux;
@@ -32,11 +35,22 @@ import reactor.util.context.Context;
  *
  * <h2>Flow control</h2>
  * At most {@code receiveBound} messages are held; past that, {@link ReceiveOverflow} decides. PAUSE (and COPY
- * at its copy limit) pause the endpoint's delivery in the core, so the next message stays in the ring; the
- * drain resumes it at half the limit. Pausing happens on the serving thread inside the callback, before the
- * core looks at the next message, so the bound is exact; the drain thread decrements the counts and then
- * reads the paused flag, the serving thread sets the flag and then reads the counts (both volatile), so one
- * of them always sees the other and delivery cannot stay paused on an empty queue.
+ * once it can neither hold nor copy another message of the largest size) pause the endpoint's delivery in the
+ * core, so the next message stays in the ring; the drain resumes it at half the bound (and, for COPY, half the
+ * channel's copy budget). Pausing happens on the serving thread inside the callback, before the core looks at
+ * the next message, so the bound is exact; the drain thread decrements the counts and then reads the paused
+ * flag, the serving thread sets the flag and then reads the counts (both volatile), so one of them always sees
+ * the other and delivery cannot stay paused on an empty queue.
+ *
+ * <p>Under COPY the device's budgets are shared with the layer's other channels ({@link DeviceBridge}): when
+ * they spent the device copy budget or the zero-copy holds, a message this channel can neither hold nor copy
+ * is held anyway (the core delivered it already, and nothing is lost), and the channel pauses as soon as its
+ * queue is past the resume level. It never pauses with its own queue at or below that level, so a pause is
+ * always undone by its own receiver reading.
+ *
+ * <p>Each pause starts a pause episode, counted in {@link ChannelStats#pauses()} and shown by
+ * {@link ChannelStats#pausing()}; its start is logged once, at WARN for the channel's first episode and then
+ * at most once a minute (DEBUG for the others), with the count so far.
  *
  * <h2>Threads</h2>
  * The queue has one producer (the serving thread, in {@link #onMessage}) and one consumer at a time (the
@@ -48,22 +62,34 @@ final class ChannelInbound implements RpmsgListener {
             AtomicIntegerFieldUpdater.newUpdater(ChannelInbound.class, "wip");
     private static final AtomicReferenceFieldUpdater<ChannelInbound, @Nullable Receiver> CURRENT =
             AtomicReferenceFieldUpdater.newUpdater(ChannelInbound.class, Receiver.class, "current");
+    private static final Logger LOG = LoggerFactory.getLogger(RpmsgChannel.class);
+    /** Pause episodes after the first are logged at WARN at most this often (nanoseconds). */
+    private static final long WARN_EVERY_NANOS = 60_000_000_000L;
 
     private final RpmsgChannel channel;
+    private final DeviceBridge bridge;
     private final ReceiveOverflow overflow;
     private final int bound;
-    private final int copyLimit;
-    private final int resumeAt;
+    private final long copyBudget;
+    private final int resumeHeld;
+    private final long resumeCopiedBytes;
     private final boolean completeOnUnbind;
     private final Queue<RpmsgMessage> queue = Queues.<RpmsgMessage>unbounded(32).get();
     private final AtomicInteger held = new AtomicInteger();
     private final AtomicInteger copied = new AtomicInteger();
+    private final AtomicLong copiedBytes = new AtomicLong();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private volatile int maxHeld;
     private volatile int maxQueued;
+    private volatile long maxCopiedBytes;
     private volatile long pauses;
     private volatile boolean paused;
+    /** What the largest message counts against a copy budget (serving thread; 0 until the first message). */
+    private long maxCharge;
+    /** When a pause was last logged at WARN (serving thread), and whether ever. */
+    private long lastWarnNanos;
+    private boolean warned;
     private volatile @Nullable RpmsgEndpoint endpoint;
 
     private volatile boolean done;
@@ -74,12 +100,14 @@ final class ChannelInbound implements RpmsgListener {
     @SuppressWarnings("unused") // through WIP
     private volatile int wip;
 
-    ChannelInbound(RpmsgChannel channel, ReactiveOptions options, boolean completeOnUnbind) {
+    ChannelInbound(RpmsgChannel channel, DeviceBridge bridge, ReactiveOptions options, boolean completeOnUnbind) {
         this.channel = channel;
+        this.bridge = bridge;
         this.overflow = options.overflow();
         this.bound = options.receiveBound();
-        this.copyLimit = overflow == ReceiveOverflow.COPY ? options.copyLimit() : 0;
-        this.resumeAt = (bound + copyLimit) / 2;
+        this.copyBudget = overflow == ReceiveOverflow.COPY ? options.copyBudget() : 0;
+        this.resumeHeld = bound / 2;
+        this.resumeCopiedBytes = copyBudget / 2;
         this.completeOnUnbind = completeOnUnbind;
     }
 
@@ -88,7 +116,8 @@ final class ChannelInbound implements RpmsgListener {
     }
 
     ChannelStats stats() {
-        return new ChannelStats(held.get(), copied.get(), maxHeld, maxQueued, dropped.sum(), pauses, delivered.sum());
+        return new ChannelStats(held.get(), copied.get(), copiedBytes.get(), maxHeld, maxQueued, maxCopiedBytes,
+                dropped.sum(), pauses, paused, delivered.sum());
     }
 
     // ---------------------------------------------------------------- the core's side (serving thread)
@@ -135,21 +164,14 @@ final class ChannelInbound implements RpmsgListener {
     }
 
     private void enqueue(RpmsgEndpoint ep, RpmsgMessage message) {
+        if (overflow == ReceiveOverflow.COPY) {
+            enqueueCopying(ep, message);
+            return;
+        }
         if (held.get() < bound) {
-            queue.offer(message.hold());
-            maxHeld = Math.max(maxHeld, held.incrementAndGet());
+            hold(message);
         } else {
             switch (overflow) {
-                case COPY -> {
-                    if (copied.get() < copyLimit) {
-                        queue.offer(message.copy());
-                        copied.incrementAndGet();
-                    } else {
-                        // Paused at the limit already: only a message the core had copied before can get here.
-                        queue.offer(message.hold());
-                        maxHeld = Math.max(maxHeld, held.incrementAndGet());
-                    }
-                }
                 case DROP -> {
                     dropped.increment();
                     return;
@@ -160,35 +182,92 @@ final class ChannelInbound implements RpmsgListener {
                             + ": the receiver fell more than " + bound + " messages behind"), true);
                     return;
                 }
-                case PAUSE -> {
-                    queue.offer(message.hold());
-                    maxHeld = Math.max(maxHeld, held.incrementAndGet());
-                }
+                case PAUSE, COPY -> hold(message);
             }
         }
         maxQueued = Math.max(maxQueued, held.get() + copied.get());
-        if (!paused && atLimit()) {
+        if (!paused && overflow == ReceiveOverflow.PAUSE && held.get() >= bound) {
             pause(ep);
         }
     }
 
-    private boolean atLimit() {
-        return switch (overflow) {
-            case PAUSE -> held.get() >= bound;
-            case COPY -> held.get() >= bound && copied.get() >= copyLimit;
-            case DROP, ERROR -> false;
-        };
+    /** COPY: hold within the bound and the layer's holds, else copy within the budgets, else hold anyway. */
+    private void enqueueCopying(RpmsgEndpoint ep, RpmsgMessage message) {
+        if (maxCharge == 0) {
+            maxCharge = (long) ep.maxPayload() + ReactiveOptions.COPY_OVERHEAD;
+        }
+        if (held.get() < bound && bridge.tryHold()) {
+            hold(message);
+        } else {
+            long charge = (long) message.length() + ReactiveOptions.COPY_OVERHEAD;
+            if (copiedBytes.get() + charge <= copyBudget && bridge.tryCharge(charge)) {
+                queue.offer(message.copy());
+                copied.incrementAndGet();
+                maxCopiedBytes = Math.max(maxCopiedBytes, copiedBytes.addAndGet(charge));
+            } else {
+                // Other channels spent the layer's share meanwhile: the core delivered it, so keep it.
+                bridge.forceHold();
+                hold(message);
+            }
+        }
+        maxQueued = Math.max(maxQueued, held.get() + copied.get());
+        if (!paused && !resumable() && !roomForNext()) {
+            pause(ep);
+        }
+    }
+
+    private void hold(RpmsgMessage message) {
+        queue.offer(message.hold());
+        maxHeld = Math.max(maxHeld, held.incrementAndGet());
+    }
+
+    /** COPY: whether a message of the largest size could still be held or copied. */
+    private boolean roomForNext() {
+        if (held.get() < bound && !bridge.holdsFull()) {
+            return true;
+        }
+        return copyBudget - copiedBytes.get() >= maxCharge && bridge.copyRoom() >= maxCharge;
+    }
+
+    /** Drained enough to take more: half the bound held, and under COPY half the budget copied. */
+    private boolean resumable() {
+        return held.get() <= resumeHeld && copiedBytes.get() <= resumeCopiedBytes;
     }
 
     private void pause(RpmsgEndpoint ep) {
+        long n;
         synchronized (this) {
             paused = true;
-            pauses++;
+            n = ++pauses;
             ep.pauseDelivery();
             // The drain may have taken messages between our count and the flag: look again.
-            if (held.get() + copied.get() <= resumeAt) {
+            if (resumable()) {
                 resumeLocked(ep);
             }
+        }
+        logPause(ep, n);
+    }
+
+    /** Serving thread: one line per pause episode, WARN for the first and then at most once a minute. */
+    private void logPause(RpmsgEndpoint ep, long n) {
+        long now = System.nanoTime();
+        boolean warn = !warned || now - lastWarnNanos >= WARN_EVERY_NANOS;
+        if (!warn && !LOG.isDebugEnabled()) {
+            return;
+        }
+        String budgets = overflow == ReceiveOverflow.COPY
+                ? " and a copy budget is spent (channel " + copiedBytes.get() + " of " + copyBudget + " bytes, device "
+                        + bridge.copiedBytes() + " of " + bridge.deviceCopyBudget() + " bytes)"
+                : " under ReceiveOverflow." + overflow;
+        String line = channel + " paused delivery for every endpoint of " + ep.device() + ": its receiver is "
+                + (held.get() + copied.get()) + " messages behind (" + held.get() + " held zero-copy, " + copied.get()
+                + " copied)" + budgets + "; the other channels wait until it reads (pause episode " + n + ")";
+        if (warn) {
+            warned = true;
+            lastWarnNanos = now;
+            LOG.warn(line);
+        } else {
+            LOG.debug(line);
         }
     }
 
@@ -198,7 +277,7 @@ final class ChannelInbound implements RpmsgListener {
         }
         RpmsgEndpoint ep = endpoint;
         synchronized (this) {
-            if (paused && ep != null && held.get() + copied.get() <= resumeAt) {
+            if (paused && ep != null && resumable()) {
                 resumeLocked(ep);
             }
         }
@@ -364,8 +443,14 @@ final class ChannelInbound implements RpmsgListener {
     /** Drain thread: a message left the queue. */
     private void dequeued(RpmsgMessage m) {
         if (m.isCopy()) {
+            long charge = (long) m.length() + ReactiveOptions.COPY_OVERHEAD;
+            copiedBytes.addAndGet(-charge);
+            bridge.uncharge(charge);
             copied.decrementAndGet();
         } else {
+            if (overflow == ReceiveOverflow.COPY) {
+                bridge.unhold();
+            }
             held.decrementAndGet();
         }
         maybeResume();

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Everything the reactive layer needs from one {@link RpmsgDevice}, in one place: creating endpoints, the
@@ -24,6 +26,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link RpmsgDevice#watchTx()} while it waits, so the peer notifies this side when it hands TX buffers back
  * (the core suppresses those notifications while nobody waits). The watch is taken before the sender is
  * registered and ended after it was deregistered, so an end never overtakes its start.
+ *
+ * <p>It also keeps what the channels of the layer share on the receive side under
+ * {@link ReceiveOverflow#COPY}: the device copy budget ({@link ReactiveOptions#deviceCopyBudget()}) and the
+ * count of RX buffers they hold zero-copy, at most half the device's (so several unread channels cannot take
+ * the whole ring). Channels add on the serving thread and subtract on whichever thread drains them.
  */
 final class DeviceBridge implements RpmsgServiceListener {
     /** A sender waiting for a TX buffer. */
@@ -47,9 +54,13 @@ final class DeviceBridge implements RpmsgServiceListener {
     private volatile int txWaiterCount;
     private final Runnable txListener = this::wakeTxWaiters;
     private final AtomicBoolean disposed = new AtomicBoolean();
+    private final long deviceCopyBudget;
+    private final AtomicLong copiedBytes = new AtomicLong();
+    private final AtomicInteger held = new AtomicInteger();
 
-    DeviceBridge(RpmsgDevice device) {
+    DeviceBridge(RpmsgDevice device, ReactiveOptions options) {
         this.device = device;
+        this.deviceCopyBudget = options.deviceCopyBudget();
         device.addServiceListener(this);
         device.addTxAvailableListener(txListener);
     }
@@ -67,6 +78,73 @@ final class DeviceBridge implements RpmsgServiceListener {
             channels.remove(channel);
             throw e;
         }
+    }
+
+    // ---------------------------------------------------------------- receive budgets (COPY)
+
+    /** Takes {@code charge} bytes of the device copy budget if they fit, else nothing. */
+    boolean tryCharge(long charge) {
+        while (true) {
+            long used = copiedBytes.get();
+            if (used + charge > deviceCopyBudget) {
+                return false;
+            }
+            if (copiedBytes.compareAndSet(used, used + charge)) {
+                return true;
+            }
+        }
+    }
+
+    /** A copy that was charged left its channel. */
+    void uncharge(long charge) {
+        copiedBytes.addAndGet(-charge);
+    }
+
+    /** Bytes of the device copy budget left now. */
+    long copyRoom() {
+        return deviceCopyBudget - copiedBytes.get();
+    }
+
+    /** Bytes all the layer's channels hold in copies now (a gauge). */
+    long copiedBytes() {
+        return copiedBytes.get();
+    }
+
+    long deviceCopyBudget() {
+        return deviceCopyBudget;
+    }
+
+    /** Takes one zero-copy hold if the layer's channels hold fewer than half the device's RX buffers. */
+    boolean tryHold() {
+        int limit = holdLimit();
+        while (true) {
+            int h = held.get();
+            if (h >= limit) {
+                return false;
+            }
+            if (held.compareAndSet(h, h + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Counts a hold past the limit (a channel that can neither hold within it nor copy). */
+    void forceHold() {
+        held.incrementAndGet();
+    }
+
+    /** A held message left its channel. */
+    void unhold() {
+        held.decrementAndGet();
+    }
+
+    boolean holdsFull() {
+        return held.get() >= holdLimit();
+    }
+
+    private int holdLimit() {
+        int rx = device.rxBuffers();
+        return rx <= 0 ? Integer.MAX_VALUE : Math.max(1, rx / 2);
     }
 
     void forget(RpmsgChannel channel) {

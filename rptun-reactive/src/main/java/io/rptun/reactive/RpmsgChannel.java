@@ -29,8 +29,9 @@ import reactor.core.scheduler.Schedulers;
  * {@link #receive()} is a {@code Flux} of the remote's messages, one receiver at a time (a second
  * concurrent subscriber gets {@link RpmsgReactiveException.Reason#ALREADY_RECEIVING}). Demand drives the
  * ring: while the receiver requests nothing, messages are held zero-copy up to
- * {@link ReactiveOptions#receiveBound()}, then {@link ReactiveOptions#overflow()} applies (by default the
- * endpoint pauses and the remote waits for TX buffers). Messages that arrive before anyone subscribed are
+ * {@link ReactiveOptions#receiveBound()}, then {@link ReactiveOptions#overflow()} applies (by default copies
+ * within the copy budgets, so the device's other channels keep flowing, and past them a pause of the whole
+ * link until this receiver reads: see {@link ReceiveOverflow}). Messages that arrive before anyone subscribed are
  * kept the same way; after a receiver cancelled, and until the next one subscribes, they are dropped.
  *
  * <p><b>Buffer lifetime.</b> A message is valid inside {@code onNext} only: call {@link RpmsgMessage#retain()}
@@ -72,7 +73,7 @@ public final class RpmsgChannel implements Disposable {
         this.bridge = bridge;
         this.options = options;
         this.name = name;
-        this.inbound = new ChannelInbound(this, options, !service);
+        this.inbound = new ChannelInbound(this, bridge, options, !service);
     }
 
     /**
@@ -148,7 +149,10 @@ public final class RpmsgChannel implements Disposable {
         return outbound(RpmsgAddresses.ANY, writers, RpmsgChannel::encodeWriter);
     }
 
-    /** Receive-side counters (held, copied, high-water marks, drops, pauses). */
+    /**
+     * Receive-side counters and gauges (held, copied and their bytes, high-water marks, drops, pause episodes,
+     * pausing now): cheap, safe from any thread, for a metrics binder to poll.
+     */
     public ChannelStats stats() {
         return inbound.stats();
     }

@@ -48,7 +48,7 @@ public final class RpmsgReactive implements Disposable {
             throw new IllegalArgumentException("receiveBound=" + options.receiveBound() + " must be below the " + rx
                     + " RX buffers of " + device);
         }
-        this.bridge = new DeviceBridge(Objects.requireNonNull(device, "device"));
+        this.bridge = new DeviceBridge(Objects.requireNonNull(device, "device"), options);
     }
 
     /**
@@ -59,6 +59,15 @@ public final class RpmsgReactive implements Disposable {
      */
     public static RpmsgReactive create(Rptun rptun) {
         return create(rptun.device());
+    }
+
+    /**
+     * {@link #create(Rptun)} with {@code options}.
+     *
+     * @throws io.rptun.core.lifecycle.RptunLifecycleException NOT_RUNNING when the link is not running
+     */
+    public static RpmsgReactive create(Rptun rptun, ReactiveOptions options) {
+        return create(rptun.device(), options);
     }
 
     /** The reactive layer over {@code device}, with {@link ReactiveOptions#defaults()}. */
@@ -83,6 +92,14 @@ public final class RpmsgReactive implements Disposable {
     /** The options. */
     public ReactiveOptions options() {
         return options;
+    }
+
+    /**
+     * Heap bytes all this layer's channels hold in copies now, as counted against
+     * {@link ReactiveOptions#deviceCopyBudget()} (a gauge; each channel's share is in {@link ChannelStats}).
+     */
+    public long copiedBytes() {
+        return bridge.copiedBytes();
     }
 
     /**

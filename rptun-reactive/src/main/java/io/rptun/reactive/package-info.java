@@ -6,11 +6,14 @@
  *
  * <h2>Backpressure end to end</h2>
  * Receive demand drives the ring: without demand a channel holds messages zero-copy (the RX buffers stay
- * with this side) up to {@link io.rptun.reactive.ReactiveOptions#receiveBound()}, then by default pauses the
- * endpoint in the core, so the next message stays in the RX ring and the remote runs out of TX buffers and
- * waits. Every endpoint of a device shares its rings: a paused endpoint holds back what arrived behind it for
- * the others too (head-of-line); {@link io.rptun.reactive.ReceiveOverflow} says what else can happen past the
- * bound. Sends ask their publisher only for what free TX buffers can take (a bounded prefetch refilled as
+ * with this side) up to {@link io.rptun.reactive.ReactiveOptions#receiveBound()}. Every endpoint of a device
+ * shares its rings, so a channel that left a message in the RX ring would hold back what arrived behind it
+ * for every other endpoint (head-of-line). By default ({@link io.rptun.reactive.ReceiveOverflow#COPY}) it
+ * therefore copies what arrives past the bound to the heap and gives the RX buffer back, within a copy
+ * budget per channel and one per device; only past a budget does it pause the endpoint in the core, so the
+ * next message stays in the RX ring, the remote runs out of TX buffers and waits, and the whole link with it
+ * until the receiver reads. {@link io.rptun.reactive.ReceiveOverflow#PAUSE} pauses at the bound (no copies,
+ * link-wide); each pause is counted in {@link io.rptun.reactive.ChannelStats} and logged. Sends ask their publisher only for what free TX buffers can take (a bounded prefetch refilled as
  * buffers go out) and never block a thread: the core's TX-available listener resumes them.
  *
  * <h2>Buffer lifetime</h2>

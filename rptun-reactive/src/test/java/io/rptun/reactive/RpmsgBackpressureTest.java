@@ -35,6 +35,8 @@ import reactor.test.StepVerifier;
 class RpmsgBackpressureTest {
     private static final int BOUND = 16;
     private static final Duration LONG_WAIT = Duration.ofSeconds(40);
+    /** What one copied 4-byte message counts against the copy budgets. */
+    private static final long CHARGE = 4 + ReactiveOptions.COPY_OVERHEAD;
 
     private RpmsgLoopback loop;
     private RpmsgReactive rpmsg;
@@ -132,8 +134,8 @@ class RpmsgBackpressureTest {
     }
 
     @Test
-    void aSlowReceiverGetsTwentyThousandMessagesInOrderWhileHoldingAtMostTheBound() throws Exception {
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+    void underPauseASlowReceiverGetsTwentyThousandMessagesInOrderWhileHoldingAtMostTheBound() throws Exception {
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.PAUSE));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         int total = 20_000;
         SlowReceiver receiver = new SlowReceiver(b.channel(), 2_000, total);
@@ -153,7 +155,7 @@ class RpmsgBackpressureTest {
 
     @Test
     void underPauseAFastAndASlowChannelSideBySideLoseNothingAndTheSlowOneHoldsAtMostTheBound() throws Exception {
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.PAUSE));
         Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
         Bound slow = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         int total = 3_000;
@@ -181,7 +183,8 @@ class RpmsgBackpressureTest {
     void underCopyTheFastChannelFinishesWhileTheSlowOneRequestsNothingAndTheSlowOneStillGetsEverythingInOrder()
             throws Exception {
         int total = 2_000;
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY).withCopyLimit(total));
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY)
+                .withCopyBudget((long) total * CHARGE));
         Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
         Bound slow = ReactiveTestSupport.open(rpmsg, loop, "slow", ignore());
         SlowReceiver fastReceiver = new SlowReceiver(fast.channel(), 0, total);
@@ -209,15 +212,21 @@ class RpmsgBackpressureTest {
     }
 
     @Test
-    void underCopyPastTheCopyLimitDeliveryPausesAndResumesLosingNothing() throws Exception {
-        int copies = 8;
-        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withOverflow(ReceiveOverflow.COPY).withCopyLimit(copies));
+    void underTheDefaultPastTheCopyBudgetDeliveryPausesAndResumesLosingNothing() throws Exception {
+        long budget = 16L * CHARGE;
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND).withCopyBudget(budget));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "limit", ignore());
         int total = 500;
         CompletableFuture<Integer> sent = remoteSends(b, total);
-        await("paused at bound + copy limit", () -> b.channel().stats().pauses() == 1);
-        assertThat(b.channel().stats().held()).isEqualTo(BOUND);
-        assertThat(b.channel().stats().copied()).isEqualTo(copies);
+        await("paused at the bound and the copy budget", () -> b.channel().stats().pauses() == 1);
+        ChannelStats paused = b.channel().stats();
+        assertThat(paused.pausing()).isTrue();
+        assertThat(paused.held()).isEqualTo(BOUND);
+        // It pauses once a message of the largest size would no longer fit the budget: it never overshoots.
+        long largest = b.channel().maxPayload() + ReactiveOptions.COPY_OVERHEAD;
+        assertThat(paused.copiedBytes()).isLessThanOrEqualTo(budget).isGreaterThan(budget - largest);
+        assertThat(paused.copiedBytes()).isEqualTo((long) paused.copied() * CHARGE);
+        int copies = paused.copied();
         SlowReceiver receiver = new SlowReceiver(b.channel(), 100, total);
         b.channel().receive().subscribe(receiver);
         assertThat(sent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(total);
@@ -225,7 +234,49 @@ class RpmsgBackpressureTest {
         assertThat(receiver.awaitCount(LONG_WAIT)).isEqualTo(total);
         assertThat(b.channel().stats().maxHeld()).isLessThanOrEqualTo(BOUND);
         assertThat(b.channel().stats().maxQueued()).isLessThanOrEqualTo(BOUND + copies);
+        assertThat(b.channel().stats().maxCopiedBytes()).isLessThanOrEqualTo(budget);
+        assertThat(b.channel().stats().pausing()).isFalse();
+        assertThat(rpmsg.copiedBytes()).as("the device budget is all back").isZero();
         assertNoHeldBuffers(b.channel());
+    }
+
+    @Test
+    void underTheDefaultTwoUnreadChannelsHoldAtMostHalfTheRingSoAThirdOneKeepsFlowing() throws Exception {
+        start(ReactiveOptions.defaults().withReceiveBound(BOUND));
+        Bound x = ReactiveTestSupport.open(rpmsg, loop, "unread-x", ignore());
+        Bound y = ReactiveTestSupport.open(rpmsg, loop, "unread-y", ignore());
+        Bound fast = ReactiveTestSupport.open(rpmsg, loop, "fast", ignore());
+        int unread = 200;
+        int total = 3_000;
+        CompletableFuture<Integer> xSent = remoteSends(x, unread);
+        CompletableFuture<Integer> ySent = remoteSends(y, unread);
+        assertThat(xSent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(unread);
+        assertThat(ySent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(unread);
+        // Each alone could hold its bound (16), two of them the whole 32-buffer ring; together they hold half.
+        await("both have it all", () -> x.channel().stats().held() + x.channel().stats().copied() == unread
+                && y.channel().stats().held() + y.channel().stats().copied() == unread);
+        assertThat(x.channel().stats().held() + y.channel().stats().held()).isEqualTo(ReactiveTestSupport.RING / 2);
+        assertThat(loop.host().heldRxBuffers()).isEqualTo(ReactiveTestSupport.RING / 2);
+
+        SlowReceiver fastReceiver = new SlowReceiver(fast.channel(), 0, total);
+        fast.channel().receive().subscribe(fastReceiver);
+        CompletableFuture<Integer> fastSent = remoteSends(fast, total);
+        assertThat(fastSent.get(LONG_WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(total);
+        fast.remote().destroy();
+        assertThat(fastReceiver.awaitCount(LONG_WAIT)).isEqualTo(total);
+        assertThat(x.channel().stats().pauses() + y.channel().stats().pauses()).isZero();
+        assertThat(rpmsg.copiedBytes()).isEqualTo((2L * unread - ReactiveTestSupport.RING / 2) * CHARGE);
+
+        x.remote().destroy();
+        y.remote().destroy();
+        SlowReceiver xReceiver = new SlowReceiver(x.channel(), 0, unread);
+        SlowReceiver yReceiver = new SlowReceiver(y.channel(), 0, unread);
+        x.channel().receive().subscribe(xReceiver);
+        y.channel().receive().subscribe(yReceiver);
+        assertThat(xReceiver.awaitCount(LONG_WAIT)).isEqualTo(unread);
+        assertThat(yReceiver.awaitCount(LONG_WAIT)).isEqualTo(unread);
+        assertThat(rpmsg.copiedBytes()).isZero();
+        assertNoHeldBuffers(loop.host());
     }
 
     @Test

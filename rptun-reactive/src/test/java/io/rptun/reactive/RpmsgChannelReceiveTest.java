@@ -61,7 +61,9 @@ class RpmsgChannelReceiveTest {
     }
 
     @Test
-    void withoutDemandTheChannelHoldsOnlyTheBoundAndTheRemoteSenderStallsOnAFullRing() {
+    void underPauseWithoutDemandTheChannelHoldsOnlyTheBoundAndTheRemoteSenderStallsOnAFullRing() {
+        rpmsg.dispose();
+        rpmsg = RpmsgReactive.create(loop.host(), rpmsg.options().withOverflow(ReceiveOverflow.PAUSE));
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "stall", ignore());
         Flux<Integer> seqs = b.channel().receive().map(m -> m.getIntLE(0));
 

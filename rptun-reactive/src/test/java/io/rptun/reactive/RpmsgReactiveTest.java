@@ -156,6 +156,18 @@ class RpmsgReactiveTest {
     }
 
     @Test
+    void theDefaultsCopyPastTheBoundWithinBudgetsAndNegativeBudgetsAreRefused() {
+        ReactiveOptions d = ReactiveOptions.defaults();
+        assertThat(d.overflow()).isEqualTo(ReceiveOverflow.COPY);
+        assertThat(d.receiveBound()).isEqualTo(16);
+        assertThat(d.copyBudget()).isEqualTo(256 * 1024);
+        assertThat(d.deviceCopyBudget()).isEqualTo(4 * 1024 * 1024);
+        assertThat(d.withCopyBudget(0).withDeviceCopyBudget(0).copyBudget()).isZero();
+        assertThatThrownBy(() -> d.withCopyBudget(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> d.withDeviceCopyBudget(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void disposingTheLayerClosesItsChannelsButNotTheDevice() {
         ReactiveTestSupport.Bound b = ReactiveTestSupport.open(rpmsg, loop, "layer", ignore());
         StepVerifier.create(b.channel().receive())
