@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -35,8 +37,19 @@ final class ProcFs {
 
     /** The pid of a process that maps the file {@code state} names, if any can be seen. */
     static OptionalLong mapper(PathState state) {
+        List<Long> all = mappers(state, true);
+        return all.isEmpty() ? OptionalLong.empty() : OptionalLong.of(all.getFirst());
+    }
+
+    /** Every process that maps the file {@code state} names, as far as they can be seen. */
+    static List<Long> mappers(PathState state) {
+        return mappers(state, false);
+    }
+
+    private static List<Long> mappers(PathState state, boolean firstOnly) {
+        List<Long> found = new ArrayList<>();
         if (state.absent()) {
-            return OptionalLong.empty();
+            return found;
         }
         long major = ((state.dev() >>> 8) & 0xfff) | ((state.dev() >>> 32) & ~0xfffL);
         long minor = (state.dev() & 0xff) | ((state.dev() >>> 12) & ~0xffL);
@@ -47,13 +60,16 @@ final class ProcFs {
                     continue;
                 }
                 if (maps(dir.resolve("maps"), major, minor, state.ino())) {
-                    return OptionalLong.of(Long.parseLong(name));
+                    found.add(Long.parseLong(name));
+                    if (firstOnly) {
+                        return found;
+                    }
                 }
             }
         } catch (IOException | UncheckedIOException e) {
-            return OptionalLong.empty();
+            return found;
         }
-        return OptionalLong.empty();
+        return found;
     }
 
     private static boolean maps(Path maps, long major, long minor, long ino) {
