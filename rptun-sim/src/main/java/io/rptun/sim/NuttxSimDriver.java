@@ -205,9 +205,13 @@ public final class NuttxSimDriver implements RptunDriver {
         return heapStart;
     }
 
-    /** The whole file as one window: a da is a file offset, a pa is {@code base} + offset. */
+    /**
+     * The whole file as one window: a da (the table's addresses) is a file offset, a pa is {@code base} +
+     * offset, and descriptors carry pa's, as NuttX writes them.
+     */
     private SharedRegion region(long base) {
-        return SharedRegion.of(shm, base, AddressEnvironment.of(new AddressWindow(base, 0, NuttxSimLayout.FILE_SIZE)));
+        return SharedRegion.of(shm, base, AddressEnvironment.of(new AddressWindow(base, 0, NuttxSimLayout.FILE_SIZE)))
+                .withDescriptorAddress(SharedRegion.DescriptorAddress.PA);
     }
 
     /**

@@ -6,6 +6,7 @@ import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgPing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * java --enable-native-access=ALL-UNNAMED -cp ... io.rptun.sim.RemoteMain --file /dev/shm/NAME [--echo] [--sink]
  *      [--service-class com.example.MyServices] [--liveness-ms 1000] [--attach-timeout-ms 10000] [--busy-spin]
  * java ... io.rptun.sim.RemoteMain --openamp-linux [--shm /dev/shm/openamp.shm] [--socket /tmp/openamp.event.0]
+ * java ... io.rptun.sim.RemoteMain --nuttx-sim [--shm /dev/shm/server-proxy] [--echo]
  * </pre>
  * It prints {@code RPTUN-REMOTE RUNNING ...} once up, and exits with the command line's codes: 0 when the
  * host stops it, 1 when the link fails (the host is lost, a timeout), 2 for bad input (a missing, foreign,
@@ -77,7 +79,8 @@ public final class RemoteMain {
     /** Runs until the host stops or is lost; returns the exit code. */
     public static int run(String[] args) {
         Path file = null;
-        Path shm = Path.of(OpenAmpLinuxProfile.SHM_PATH);
+        Path shm = null;
+        boolean nuttx = false;
         Path socket = Path.of(OpenAmpLinuxProfile.SOCKET_PATH);
         boolean echo = false;
         boolean sink = false;
@@ -95,6 +98,7 @@ public final class RemoteMain {
                 case "--sink" -> sink = true;
                 case "--busy-spin" -> busySpin = true;
                 case "--openamp-linux" -> openAmp = true;
+                case "--nuttx-sim" -> nuttx = true;
                 case "--liveness-ms" -> livenessMs = Long.parseLong(value(args, ++i, "--liveness-ms"));
                 case "--attach-timeout-ms" -> attachMs = Long.parseLong(value(args, ++i, "--attach-timeout-ms"));
                 case "--service-class" -> services.add(load(value(args, ++i, "--service-class")));
@@ -102,7 +106,12 @@ public final class RemoteMain {
             }
         }
         if (openAmp) {
-            return runOpenAmp(shm, socket, Duration.ofMillis(attachMs));
+            return runOpenAmp(shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH), socket,
+                    Duration.ofMillis(attachMs));
+        }
+        if (nuttx) {
+            NuttxSimOptions o = NuttxSimOptions.defaults().withAttachTimeout(Duration.ofMillis(attachMs));
+            return runNuttx(o.withPath(shm != null ? shm : o.path()), echo);
         }
         if (file == null) {
             throw new IllegalArgumentException("--file is required (or --openamp-linux)");
@@ -178,6 +187,20 @@ public final class RemoteMain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return EXIT_INTERRUPTED;
+        }
+    }
+
+    /** NuttX's simulator proxy: attaches to a running server, answers ping (and echo), serves entropy. */
+    private static int runNuttx(NuttxSimOptions options, boolean echo) {
+        NuttxSimDriver driver = NuttxSimDriver.proxy(options);
+        try (Rptun rptun = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(options.attachTimeout())
+                .withReadyCommand(false))) {
+            RpmsgDevice device = rptun.start();
+            device.createEndpoint(RpmsgPing.NAME, RpmsgPing.responder(new RpmsgPing.Counters()));
+            if (echo) {
+                device.createEndpoint(SimRemote.ECHO, SimRemote.echoListener());
+            }
+            return awaitEnd(rptun, "NuttX proxy (pid " + ProcessHandle.current().pid() + ") over " + options.path());
         }
     }
 

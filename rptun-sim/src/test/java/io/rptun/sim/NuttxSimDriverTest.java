@@ -84,6 +84,10 @@ class NuttxSimDriverTest {
             assertThat(NuttxSimLayout.getVolatile(file, NuttxSimLayout.BOOTM_OFFSET)).isEqualTo(NuttxSimLayout.STATUS_OK);
             assertThat(NuttxSimLayout.getVolatile(file, NuttxSimLayout.BOOTS_OFFSET)).isEqualTo(NuttxSimLayout.STATUS_OK);
             assertThat(NuttxSimLayout.base(file)).isEqualTo(file.address());
+            // The server's RX buffers, posted on vring0: descriptors carry pa's (base + offset) in the rpmsg heap.
+            long desc0 = file.get(WireLayouts.LE_U64, 0x201CC) - NuttxSimLayout.base(file);
+            assertThat(desc0).isBetween(0x202ACL + 0xE0, 0x301CCL - 0x600);
+            assertThat(file.get(WireLayouts.LE_U32, 0x201CC + 8)).as("len: always the full 1,536").isEqualTo(0x600);
         }
     }
 

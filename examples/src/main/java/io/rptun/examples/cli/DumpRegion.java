@@ -78,6 +78,9 @@ final class DumpRegion {
     private int empty;
     private int unreadable;
 
+    /** The pa of region offset 0: descriptor addresses minus this are region offsets. */
+    private long paBase;
+
     private DumpRegion(MemorySegment region, ParsedResourceTable parsed, ParseMode mode, FileKind kind,
             int maxEntries, List<String> anomalies) {
         this.region = region;
@@ -92,7 +95,18 @@ final class DumpRegion {
     static DumpReport analyse(Path path, long fileSize, FileKind kind, @Nullable SimInfo sim, long regionOffset,
             MemorySegment region, ParsedResourceTable parsed, ParseMode mode, int maxEntries, List<String> anomalies,
             List<String> notes) {
+        return analyse(path, fileSize, kind, sim, regionOffset, region, parsed, mode, maxEntries, anomalies, notes, 0);
+    }
+
+    /**
+     * As above, for a file whose descriptors hold pa's: {@code paBase} is the pa of region offset 0 (NuttX's
+     * simulator: the master's {@code base}), subtracted from every descriptor address.
+     */
+    static DumpReport analyse(Path path, long fileSize, FileKind kind, @Nullable SimInfo sim, long regionOffset,
+            MemorySegment region, ParsedResourceTable parsed, ParseMode mode, int maxEntries, List<String> anomalies,
+            List<String> notes, long paBase) {
         DumpRegion r = new DumpRegion(region, parsed, mode, kind, maxEntries, anomalies);
+        r.paBase = paBase;
         List<VdevResource> vdevs = parsed.table().vdevs();
         for (int v = 0; v < vdevs.size(); v++) {
             r.buffers.add(new LinkedHashMap<>());
@@ -223,7 +237,7 @@ final class DumpRegion {
 
     private Desc readDesc(MemorySegment ring, int index) {
         long at = VringLayout.DESC_SIZE * (long) index;
-        long addr = ring.get(LE_U64, at + VringDescLayout.ADDR_OFFSET);
+        long addr = ring.get(LE_U64, at + VringDescLayout.ADDR_OFFSET) - paBase;
         long len = WireLayouts.u32(ring.get(LE_U32, at + VringDescLayout.LEN_OFFSET));
         int flags = u16(ring, at + VringDescLayout.FLAGS_OFFSET);
         int next = u16(ring, at + VringDescLayout.NEXT_OFFSET);

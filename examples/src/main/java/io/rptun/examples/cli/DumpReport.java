@@ -40,6 +40,8 @@ record DumpReport(Path path, long fileSize, FileKind kind, @Nullable ParseMode m
         SIMULATOR("simulator file"),
         /** No sim header, 0x80000 bytes, an OpenAMP table at offset 0: OpenAMP's Linux demo shm. */
         OPENAMP_LINUX("OpenAMP Linux shm file"),
+        /** NuttX's simulator file ({@code /dev/shm/server-proxy}): a 24-byte header, the table at 0x18. */
+        NUTTX_SIM("NuttX simulator file"),
         /** No sim header: the whole file is a region with a table at offset 0. */
         RAW_REGION("raw rptun region");
 

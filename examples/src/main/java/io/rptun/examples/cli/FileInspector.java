@@ -10,6 +10,7 @@ import io.rptun.examples.cli.DumpException.Reason;
 import io.rptun.examples.cli.DumpReport.FileKind;
 import io.rptun.examples.cli.DumpReport.SideInfo;
 import io.rptun.examples.cli.DumpReport.SimInfo;
+import io.rptun.sim.NuttxSimLayout;
 import io.rptun.sim.SimHeader;
 import io.rptun.sim.SimHeader.Side;
 import java.io.IOException;
@@ -88,6 +89,9 @@ final class FileInspector {
         if (startsWithMagic(file)) {
             return simulator(path, file, maxEntries);
         }
+        if (NuttxSimLayout.hasNuttxTable(file)) {
+            return nuttx(path, file, maxEntries);
+        }
         List<ParseMode> modes = size == OpenAmpLinuxProfile.SHM_SIZE
                 ? List.of(ParseMode.OPENAMP, ParseMode.NUTTX) : List.of(ParseMode.NUTTX, ParseMode.OPENAMP);
         Parsed parsed = parseFirst(path, file, modes, true);
@@ -97,6 +101,38 @@ final class FileInspector {
         notes.add("no simulator header: the region is the whole file and the table is at offset 0");
         return DumpRegion.analyse(path, size, kind, null, 0, file, parsed.table(), parsed.mode(), maxEntries,
                 new ArrayList<>(), notes);
+    }
+
+    /** NuttX's simulator file: its header as notes, then the region with the table at 0x18. */
+    private static DumpReport nuttx(Path path, MemorySegment file, int maxEntries) {
+        long base = NuttxSimLayout.base(file);
+        int boots = file.get(WireLayouts.LE_U32, NuttxSimLayout.BOOTS_OFFSET);
+        int bootm = file.get(WireLayouts.LE_U32, NuttxSimLayout.BOOTM_OFFSET);
+        List<String> notes = new ArrayList<>();
+        notes.add(String.format(Locale.ROOT, "NuttX simulator header: base 0x%x, seqs %d (slave's notifications), seqm"
+                + " %d (master's), boots %s, bootm %s", base,
+                WireLayouts.u32(file.get(WireLayouts.LE_U32, NuttxSimLayout.SEQS_OFFSET)),
+                WireLayouts.u32(file.get(WireLayouts.LE_U32, NuttxSimLayout.SEQM_OFFSET)), bootBits(boots),
+                bootBits(bootm)));
+        notes.add("the table is at file offset 0x18; a da is a file offset; descriptor addresses are pa's (base +"
+                + " offset) and are shown as file offsets");
+        Parsed parsed = parseFirst(path, NuttxSimLayout.table(file), List.of(ParseMode.NUTTX), false);
+        return DumpRegion.analyse(path, file.byteSize(), FileKind.NUTTX_SIM, null, 0, file, parsed.table(),
+                parsed.mode(), maxEntries, new ArrayList<>(), notes, base);
+    }
+
+    private static String bootBits(int bits) {
+        List<String> names = new ArrayList<>();
+        if ((bits & NuttxSimLayout.STATUS_BOOT) != 0) {
+            names.add("BOOT");
+        }
+        if ((bits & NuttxSimLayout.STATUS_OK) != 0) {
+            names.add("OK");
+        }
+        if ((bits & NuttxSimLayout.STATUS_NEED_RESET) != 0) {
+            names.add("NEED_RESET");
+        }
+        return String.format(Locale.ROOT, "0x%x%s", bits, names.isEmpty() ? "" : " " + String.join("|", names));
     }
 
     /** True when the file starts with {@code "RPTUNSIM"}, or is a (too short) prefix of it. */

@@ -9,6 +9,9 @@ import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgServiceListener;
 import io.rptun.core.lifecycle.RptunDriver;
 import io.rptun.sim.IdleStrategy;
+import io.rptun.sim.NuttxSimDriver;
+import io.rptun.sim.NuttxSimLayout;
+import io.rptun.sim.NuttxSimOptions;
 import io.rptun.sim.OpenAmpLinuxDriver;
 import io.rptun.sim.SimDriver;
 import io.rptun.sim.SimOptions;
@@ -33,7 +36,9 @@ import picocli.CommandLine.Spec;
                 "waits for a remote ('rptun remote FILE --echo' in another shell). Prints state changes and the services",
                 "the remote announces. With --send SERVICE it sends each line of stdin to SERVICE and prints the replies;",
                 "it ends on end of input, when the remote goes, or on Ctrl-C, and removes FILE.",
-                "With --openamp-linux it is the host of OpenAMP's Linux demo instead (connects to --socket)."})
+                "With --openamp-linux it is the host of OpenAMP's Linux demo instead (connects to --socket).",
+                "With --nuttx-sim it is NuttX's simulator 'server' (creates --shm, default /dev/shm/server-proxy) and",
+                "waits for NuttX's 'proxy' (or 'rptun remote --nuttx-sim') to boot."})
 final class HostCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -56,8 +61,15 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--openamp-linux", description = "be the host of OpenAMP's Linux demo (--shm, --socket)")
     boolean openAmp;
 
-    @Option(names = "--shm", defaultValue = OpenAmpLinuxProfile.SHM_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
-    Path shm;
+    @Option(names = "--nuttx-sim", description = "be NuttX's simulator server (--shm, --cpu)")
+    boolean nuttx;
+
+    @Option(names = "--cpu", paramLabel = "NAME", description = "with --nuttx-sim: the proxy's cpu name (default proxy)")
+    @Nullable String cpu;
+
+    @Option(names = "--shm", description = "with --openamp-linux (default " + OpenAmpLinuxProfile.SHM_PATH
+            + ") or --nuttx-sim (default " + NuttxSimLayout.DEFAULT_PATH + ")")
+    @Nullable Path shm;
 
     @Option(names = "--socket", defaultValue = OpenAmpLinuxProfile.SOCKET_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
     Path socket;
@@ -67,9 +79,21 @@ final class HostCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         RptunDriver driver;
         RptunOptions options = RptunOptions.defaults().withReadyTimeout(Duration.ofMillis(waitMs));
+        if (openAmp && nuttx) {
+            throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
+        }
         if (openAmp) {
-            driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofMillis(waitMs));
+            driver = OpenAmpLinuxDriver.host(shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH), socket,
+                    Duration.ofMillis(waitMs));
             options = options.withReadyCommand(false);
+        } else if (nuttx) {
+            NuttxSimOptions o = NuttxSimOptions.defaults().withAttachTimeout(Duration.ofMillis(waitMs));
+            o = o.withPath(shm != null ? shm : o.path()).withNames(o.hostName(), cpu != null ? cpu : o.remoteName());
+            driver = NuttxSimDriver.server(o);
+            options = options.withReadyCommand(false).withMailboxTimeout(Duration.ofMillis(500));
+            out.println("host: " + o.path() + " laid out as NuttX's server; waiting up to " + waitMs + " ms for its "
+                    + o.remoteName() + " (NuttX's proxy, or 'rptun remote --nuttx-sim')");
+            out.flush();
         } else {
             if (file == null) {
                 throw new IllegalArgumentException("FILE is required (or --openamp-linux)");

@@ -16,7 +16,9 @@ import picocli.CommandLine.Parameters;
         description = {"Runs the remote side over FILE, which a host ('rptun host FILE') created; it waits for the host's",
                 "layout, attaches, and runs until the host stops it (exit 0) or is lost (exit 1).",
                 "Always answers NuttX's 'rpmsg-ping'; --echo and --sink add those services.",
-                "With --openamp-linux it is OpenAMP's echo remote instead: it creates the demo's file and listens on its socket."})
+                "With --openamp-linux it is OpenAMP's echo remote instead: it creates the demo's file and listens on its socket.",
+                "With --nuttx-sim it is NuttX's simulator 'proxy': it attaches to a running server's --shm (default",
+                "/dev/shm/server-proxy), answers 'rpmsg-ping' and serves the entropy devices."})
 final class RemoteCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "the host's shared file, e.g. /dev/shm/my-link")
     @Nullable Path file;
@@ -39,8 +41,12 @@ final class RemoteCommand implements Callable<Integer> {
     @Option(names = "--openamp-linux", description = "be OpenAMP's Linux echo remote (creates --shm, listens on --socket)")
     boolean openAmp;
 
-    @Option(names = "--shm", defaultValue = OpenAmpLinuxProfile.SHM_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
-    Path shm;
+    @Option(names = "--nuttx-sim", description = "be NuttX's simulator proxy (attaches to --shm)")
+    boolean nuttx;
+
+    @Option(names = "--shm", description = "with --openamp-linux (default " + OpenAmpLinuxProfile.SHM_PATH
+            + ") or --nuttx-sim (default /dev/shm/server-proxy)")
+    @Nullable Path shm;
 
     @Option(names = "--socket", defaultValue = OpenAmpLinuxProfile.SOCKET_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
     Path socket;
@@ -48,8 +54,20 @@ final class RemoteCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> args = new ArrayList<>();
+        if (openAmp && nuttx) {
+            throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
+        }
         if (openAmp) {
-            args.addAll(List.of("--openamp-linux", "--shm", shm.toString(), "--socket", socket.toString()));
+            args.addAll(List.of("--openamp-linux", "--shm", shm != null ? shm.toString() : OpenAmpLinuxProfile.SHM_PATH,
+                    "--socket", socket.toString()));
+        } else if (nuttx) {
+            args.add("--nuttx-sim");
+            if (shm != null) {
+                args.addAll(List.of("--shm", shm.toString()));
+            }
+            if (echo) {
+                args.add("--echo");
+            }
         } else {
             if (file == null) {
                 throw new IllegalArgumentException("FILE is required (or --openamp-linux)");

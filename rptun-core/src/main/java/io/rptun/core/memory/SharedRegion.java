@@ -19,16 +19,56 @@ import java.util.Objects;
  * <p>Immutable and thread-safe (the bytes of the segment are, of course, shared and mutable).
  */
 public final class SharedRegion {
+    /**
+     * Which address a vring descriptor carries. The resource table always holds device addresses; what a
+     * descriptor holds is the driver's convention: rptun and OpenAMP's Linux demo (identity environment,
+     * where both are the same) write the device address, NuttX writes the physical address
+     * ({@code metal_io_virt_to_phys}: in its simulator the master's virtual address, {@code base} + offset).
+     */
+    public enum DescriptorAddress {
+        /** {@code desc.addr} is a device address (da): rptun's default. */
+        DA,
+        /** {@code desc.addr} is a physical address (pa), as NuttX writes it. */
+        PA
+    }
+
     private final MemorySegment segment;
     private final long basePa;
     private final long size;
     private final AddressEnvironment environment;
+    private final DescriptorAddress descriptors;
 
-    private SharedRegion(MemorySegment segment, long basePa, AddressEnvironment environment) {
+    private SharedRegion(MemorySegment segment, long basePa, AddressEnvironment environment,
+            DescriptorAddress descriptors) {
         this.segment = segment;
         this.basePa = basePa;
         this.size = segment.byteSize();
         this.environment = environment;
+        this.descriptors = descriptors;
+    }
+
+    /** The same region, with descriptors carrying {@code value} addresses. */
+    public SharedRegion withDescriptorAddress(DescriptorAddress value) {
+        return new SharedRegion(segment, basePa, environment, Objects.requireNonNull(value, "value"));
+    }
+
+    /** Which address the vring descriptors over this region carry. */
+    public DescriptorAddress descriptorAddress() {
+        return descriptors;
+    }
+
+    /** What a descriptor pointing at region offset {@code offset} carries in {@code desc.addr}. */
+    public long descriptorAddressOf(long offset) {
+        return descriptors == DescriptorAddress.PA ? paOfOffset(offset) : daOfOffset(offset);
+    }
+
+    /**
+     * The region offset of an untrusted {@code desc.addr}, its whole range checked.
+     *
+     * @throws AddressException as {@link #offsetOfDa} or {@link #offsetOfPa}
+     */
+    public long offsetOfDescriptorAddress(long addr, long length) {
+        return descriptors == DescriptorAddress.PA ? offsetOfPa(addr, length) : offsetOfDa(addr, length);
     }
 
     /**
@@ -50,7 +90,7 @@ public final class SharedRegion {
             throw new IllegalArgumentException("basePa=0x" + Long.toHexString(basePa) + " size=0x"
                     + Long.toHexString(mapping.byteSize()) + " runs past 0x7fffffffffffffff");
         }
-        return new SharedRegion(mapping, basePa, env);
+        return new SharedRegion(mapping, basePa, env, DescriptorAddress.DA);
     }
 
     /**

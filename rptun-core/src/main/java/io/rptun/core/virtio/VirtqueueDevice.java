@@ -191,7 +191,7 @@ public final class VirtqueueDevice extends Virtqueue {
             }
             long offset;
             try {
-                offset = region.offsetOfDa(addr, len);
+                offset = region.offsetOfDescriptorAddress(addr, len);
             } catch (AddressException e) {
                 throw fail(new VringException(Reason.ADDRESS_OUTSIDE_REGION, name, d, addr, "descriptor " + d
                         + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)

@@ -191,8 +191,8 @@ public final class VirtqueuePort {
         if (capacity <= 0) {
             throw new IllegalArgumentException("capacity=" + capacity);
         }
-        long da = region.daOfOffset(offset);
-        region.offsetOfDa(da, capacity);
+        long da = region.descriptorAddressOf(offset);
+        region.offsetOfDescriptorAddress(da, capacity);
         VringBuffer buffer = new VringBuffer(this, offset, da, capacity, region.segment().asSlice(offset, capacity));
         buffer.toUser();
         handles.add(buffer);
