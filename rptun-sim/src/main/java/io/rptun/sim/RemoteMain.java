@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * java --enable-native-access=ALL-UNNAMED -cp ... io.rptun.sim.RemoteMain --file /dev/shm/NAME [--echo] [--sink]
  *      [--service-class com.example.MyServices] [--liveness-ms 1000] [--attach-timeout-ms 10000] [--busy-spin]
  * java ... io.rptun.sim.RemoteMain --openamp-linux [--shm /dev/shm/openamp.shm] [--socket /tmp/openamp.event.0]
- * java ... io.rptun.sim.RemoteMain --nuttx-sim [--shm /dev/shm/server-proxy] [--echo]
+ * java ... io.rptun.sim.RemoteMain --nuttx-sim [--shm /dev/shm/server-proxy] [--echo] [--peer-pid PID]
  * </pre>
  * It prints {@code RPTUN-REMOTE RUNNING ...} once up, and exits with the command line's codes: 0 when the
  * host stops it, 1 when the link fails (the host is lost, a timeout), 2 for bad input (a missing, foreign,
@@ -81,6 +81,7 @@ public final class RemoteMain {
         Path file = null;
         Path shm = null;
         boolean nuttx = false;
+        long peerPid = 0;
         Path socket = Path.of(OpenAmpLinuxProfile.SOCKET_PATH);
         boolean echo = false;
         boolean sink = false;
@@ -99,6 +100,7 @@ public final class RemoteMain {
                 case "--busy-spin" -> busySpin = true;
                 case "--openamp-linux" -> openAmp = true;
                 case "--nuttx-sim" -> nuttx = true;
+                case "--peer-pid" -> peerPid = Long.parseLong(value(args, ++i, "--peer-pid"));
                 case "--liveness-ms" -> livenessMs = Long.parseLong(value(args, ++i, "--liveness-ms"));
                 case "--attach-timeout-ms" -> attachMs = Long.parseLong(value(args, ++i, "--attach-timeout-ms"));
                 case "--service-class" -> services.add(load(value(args, ++i, "--service-class")));
@@ -111,7 +113,7 @@ public final class RemoteMain {
         }
         if (nuttx) {
             NuttxSimOptions o = NuttxSimOptions.defaults().withAttachTimeout(Duration.ofMillis(attachMs));
-            return runNuttx(o.withPath(shm != null ? shm : o.path()), echo);
+            return runNuttx(o.withPath(shm != null ? shm : o.path()).withPeerPid(peerPid), echo);
         }
         if (file == null) {
             throw new IllegalArgumentException("--file is required (or --openamp-linux)");

@@ -64,6 +64,10 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--nuttx-sim", description = "be NuttX's simulator server (--shm, --cpu)")
     boolean nuttx;
 
+    @Option(names = "--peer-pid", paramLabel = "PID", defaultValue = "0",
+            description = "with --nuttx-sim: the NuttX peer's pid (default: the other process mapping the file)")
+    long peerPid;
+
     @Option(names = "--cpu", paramLabel = "NAME", description = "with --nuttx-sim: the proxy's cpu name (default proxy)")
     @Nullable String cpu;
 
@@ -88,7 +92,8 @@ final class HostCommand implements Callable<Integer> {
             options = options.withReadyCommand(false);
         } else if (nuttx) {
             NuttxSimOptions o = NuttxSimOptions.defaults().withAttachTimeout(Duration.ofMillis(waitMs));
-            o = o.withPath(shm != null ? shm : o.path()).withNames(o.hostName(), cpu != null ? cpu : o.remoteName());
+            o = o.withPath(shm != null ? shm : o.path()).withNames(o.hostName(), cpu != null ? cpu : o.remoteName())
+                    .withPeerPid(peerPid);
             driver = NuttxSimDriver.server(o);
             options = options.withReadyCommand(false).withMailboxTimeout(Duration.ofMillis(500));
             out.println("host: " + o.path() + " laid out as NuttX's server; waiting up to " + waitMs + " ms for its "

@@ -44,6 +44,10 @@ final class RemoteCommand implements Callable<Integer> {
     @Option(names = "--nuttx-sim", description = "be NuttX's simulator proxy (attaches to --shm)")
     boolean nuttx;
 
+    @Option(names = "--peer-pid", paramLabel = "PID", defaultValue = "0",
+            description = "with --nuttx-sim: the NuttX server's pid (default: the other process mapping the file)")
+    long peerPid;
+
     @Option(names = "--shm", description = "with --openamp-linux (default " + OpenAmpLinuxProfile.SHM_PATH
             + ") or --nuttx-sim (default /dev/shm/server-proxy)")
     @Nullable Path shm;
@@ -62,6 +66,9 @@ final class RemoteCommand implements Callable<Integer> {
                     "--socket", socket.toString()));
         } else if (nuttx) {
             args.add("--nuttx-sim");
+            if (peerPid != 0) {
+                args.addAll(List.of("--peer-pid", Long.toString(peerPid)));
+            }
             if (shm != null) {
                 args.addAll(List.of("--shm", shm.toString()));
             }
