@@ -19,7 +19,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * OpenAMP's Linux userspace machine (wire-format.md section 5) as an {@link RptunDriver}, so a Java
+ * OpenAMP's Linux userspace machine (docs/protocols.md section 5) as an {@link RptunDriver}, so a Java
  * program can stand in for either process of OpenAMP's two-process demo:
  * <ul>
  * <li>{@link #remote}: creates the 0x80000-byte shm file (mode 0600), writes the 88-byte table at offset

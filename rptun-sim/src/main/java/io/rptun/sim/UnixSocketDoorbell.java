@@ -25,7 +25,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The doorbell of OpenAMP's Linux userspace machine (wire-format.md section 5): a UNIX-domain stream
+ * The doorbell of OpenAMP's Linux userspace machine (docs/protocols.md section 5): a UNIX-domain stream
  * socket, one byte {@code 0x01} per kick, so a Java peer can replace either C process of that demo.
  *
  * <p>The remote (virtio device) side {@linkplain #listen listens}: it replaces only a stale socket file

@@ -21,7 +21,7 @@ import java.util.Objects;
 
 /**
  * OpenAMP's Linux userspace reference machine (openamp-system-reference, {@code examples/legacy_apps},
- * machine {@code linux/generic}; wire-format.md section 5): the constants and the set-up a Java peer needs
+ * machine {@code linux/generic}; docs/protocols.md section 5): the constants and the set-up a Java peer needs
  * to replace either the C echo remote or the C ping host of that demo.
  *
  * <p>The two C processes share a POSIX shm file ({@value #SHM_PATH}, {@value #SHM_SIZE} bytes, mode 0600,

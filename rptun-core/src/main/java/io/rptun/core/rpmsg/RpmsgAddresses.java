@@ -1,6 +1,6 @@
 package io.rptun.core.rpmsg;
 
-/** rpmsg addresses and feature bits (wire-format.md section 3 and NuttX's extensions). */
+/** rpmsg addresses and feature bits (docs/protocols.md section 3 and NuttX's extensions). */
 public final class RpmsgAddresses {
     /** {@code RPMSG_ADDR_ANY} (0xFFFFFFFF): "not chosen yet" for a source, "not bound" for a destination. */
     public static final int ANY = 0xFFFF_FFFF;

@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * Parses a resource table from a {@link MemorySegment} into an immutable {@link ParsedResourceTable}.
  *
  * <p>The segment is the table's whole declared region: nothing outside it is read. The checks run in the
- * order {@code wire-format.md} gives: the buffer holds the header; {@code ver == 1}; the reserved words
+ * order {@code docs/protocols.md} gives: the buffer holds the header; {@code ver == 1}; the reserved words
  * are 0 (OpenAMP mode only); the offset array fits; every {@code offset[i]} lies after the offset array
  * and inside the table, and leaves room for its entry's full size (vrings, config space and vendor data
  * included); unknown types below 128 (and above 512) are errors; vendor entries go to the hook. Then,

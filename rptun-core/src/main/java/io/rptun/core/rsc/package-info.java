@@ -6,7 +6,7 @@
  * {@link io.rptun.core.rsc.FwRscVdevLayout}, {@link io.rptun.core.rsc.RptunRscLayout}, ...) holds the
  * offsets, derived from a {@link java.lang.foreign.StructLayout} of little-endian packed fields, with a
  * byte diagram in its Javadoc; a conformance test pins every size and offset to
- * {@code shared/docs/wire-format.md}. Above the layouts sits an immutable model:
+ * {@code docs/protocols.md}. Above the layouts sits an immutable model:
  * {@link io.rptun.core.rsc.ResourceTable} with its {@link io.rptun.core.rsc.ResourceEntry} records, read by
  * {@link io.rptun.core.rsc.ResourceTableParser}, written by {@link io.rptun.core.rsc.ResourceTableWriter},
  * and built for NuttX by {@link io.rptun.core.rsc.RptunRsc}.

@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The memory map of OpenAMP's Linux userspace demo (wire-format.md section 5): an 88-byte table at 0,
+ * The memory map of OpenAMP's Linux userspace demo (docs/protocols.md section 5): an 88-byte table at 0,
  * static vrings at 0x4000 and 0x8000, and the host's heap from SHARED_BUF_OFFSET 0x10000 with 256 RX
  * buffers of 512 bytes, TX buffers from 0x30000 on.
  */

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * OpenAMP's Linux userspace demo machine (wire-format.md section 5) with a Java peer on each side: the
+ * OpenAMP's Linux userspace demo machine (docs/protocols.md section 5) with a Java peer on each side: the
  * table, the memory map the C processes use (RX buffers at 0x10000, TX buffers lazily from 0x30000) and
  * the echo protocol.
  */

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A real {@link RpmsgDevice} against a raw peer that writes whatever it likes into the shared segment
- * (wire-format.md section 3): a malformed message is dropped with a typed reason, counted, reported and
+ * (docs/protocols.md section 3): a malformed message is dropped with a typed reason, counted, reported and
  * its buffer returned, and the device keeps serving; a corrupt ring breaks the device with
  * {@link Reason#DEVICE_BROKEN} and nothing else escapes. The tests serve the real device themselves with
  * {@link RpmsgDevice#process()}; nobody kicks.

@@ -46,7 +46,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The bytes rpmsg puts into shared memory, compared with fixtures derived by hand from wire-format.md
+ * The bytes rpmsg puts into shared memory, compared with fixtures derived by hand from docs/protocols.md
  * sections 2 and 3 (all integers little-endian, structs packed): {@code rpmsg_hdr} is src u32, dst u32,
  * reserved u32, len u16, flags u16, payload at +16; {@code rpmsg_ns_msg} is name[32], addr u32, flags u32,
  * sent to 0x35. Where a peer's behaviour is pinned, the peer is played by hand with raw virtqueue ports so

@@ -18,14 +18,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * OpenAMP's Linux userspace demo table ({@code wire-format.md} section 5), from a hand-derived fixture
+ * OpenAMP's Linux userspace demo table ({@code docs/protocols.md} section 5), from a hand-derived fixture
  * ({@code openamp_linux_demo.hex}): parse, write back byte for byte, and live access in place.
  */
 class OpenAmpDemoTableTest {
     private static final ValueLayout.OfInt LE_U32 =
             ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Where the demo table's fields sit, from wire-format.md (vdev at 0x14). */
+    /** Where the demo table's fields sit, from docs/protocols.md (vdev at 0x14). */
     private static final long VDEV = 0x14;
     private static final long VDEV_NOTIFYID = VDEV + 8;
     private static final long VDEV_GFEATURES = VDEV + 16;
@@ -208,7 +208,7 @@ class OpenAmpDemoTableTest {
             assertThat(live.vringNotifyId(0, 1)).isEqualTo(6);
             assertThat(live.vdevNotifyId(0)).isEqualTo(9);
 
-            // the raw bytes sit where wire-format.md puts them, little-endian
+            // the raw bytes sit where docs/protocols.md puts them, little-endian
             assertThat(segment.get(ValueLayout.JAVA_BYTE, VDEV_STATUS)).isEqualTo((byte) 0x0F);
             assertThat(segment.get(LE_U32, VDEV_GFEATURES)).isEqualTo(1);
             assertThat(segment.get(LE_U32, VDEV_NOTIFYID)).isEqualTo(9);

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reason, each pinning both {@code reason()} and {@code offset()} (the offending field's byte offset from
  * the table start), plus the accepted shapes.
  *
- * <p>Offsets used below (wire-format.md section 1): header 16 bytes then 4 per entry offset; with one
+ * <p>Offsets used below (docs/protocols.md section 1): header 16 bytes then 4 per entry offset; with one
  * entry, the entry sits at 20. Carveout/devmem reserved at +20, name at +24; trace reserved at +12, name at
  * +16; vdev status +24, num_of_vrings +25, reserved[0] +26, reserved[1] +27, vrings from +28 (20 each:
  * align +4, num +8, reserved +16); vendor len at +4.

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The standard RPTUN table against hand-derived golden bytes ({@code rptun_rsc_current.hex},
- * {@code rptun_rsc_seed.hex}, written from {@code wire-format.md}, not from the builder): the builder must
+ * {@code rptun_rsc_seed.hex}, written from {@code docs/protocols.md}, not from the builder): the builder must
  * produce them byte for byte, and parsing them must give the builder's value back.
  */
 class RptunRscGoldenTest {

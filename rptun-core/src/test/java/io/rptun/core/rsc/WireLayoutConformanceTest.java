@@ -20,7 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pins every size and field offset of {@code wire-format.md} section 1 to the layout classes: the numbers
+ * Pins every size and field offset of {@code docs/protocols.md} section 1 to the layout classes: the numbers
  * below are typed in from the document, never computed from the layouts under test.
  */
 class WireLayoutConformanceTest {

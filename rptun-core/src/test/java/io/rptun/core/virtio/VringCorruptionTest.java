@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * One test per violation of wire-format.md section 2 that a queue detects. A corrupt peer is played by
+ * One test per violation of docs/protocols.md section 2 that a queue detects. A corrupt peer is played by
  * writing the shared bytes directly; every test checks the typed exception (reason, ring, index, value),
  * that the queue is broken for good by exactly that exception, and that what came before the corrupt
  * entry was delivered.

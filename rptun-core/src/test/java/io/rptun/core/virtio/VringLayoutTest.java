@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Pins the split-virtqueue placement to wire-format.md section 2, with numbers worked out by hand. */
+/** Pins the split-virtqueue placement to docs/protocols.md section 2, with numbers worked out by hand. */
 class VringLayoutTest {
 
     @Test

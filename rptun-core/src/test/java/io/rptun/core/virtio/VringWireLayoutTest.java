@@ -7,7 +7,7 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pins {@code vring_desc}, {@code vring_avail} and {@code vring_used} to wire-format.md section 2:
+ * Pins {@code vring_desc}, {@code vring_avail} and {@code vring_used} to docs/protocols.md section 2:
  * sizes, offsets, flag values, and the bytes each accessor writes (little-endian, at the documented
  * offset), checked against hand-written hex.
  */
