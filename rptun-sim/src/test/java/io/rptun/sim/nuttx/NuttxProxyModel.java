@@ -66,20 +66,16 @@ public final class NuttxProxyModel extends NuttxSide {
     @Override
     protected NuttxSimFile boot() {
         NuttxSimFile f = NuttxSimFile.open(path);
-        try {
-            if ((f.boots() & NuttxSimFile.STATUS_OK) != 0) {
-                f.bootm(NuttxSimFile.STATUS_NEED_RESET);
-            }
-            f.boots(NuttxSimFile.STATUS_BOOT);
-            waitFor("the master's OK (bootm & 2)", f::bootm, b -> (b & NuttxSimFile.STATUS_OK) != 0);
-            f.boots(NuttxSimFile.STATUS_OK);
-            base = f.base();
-            NuttxTable.assignNotifyIds(f.memory());
-            return f;
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
+        mapped(f);
+        if ((f.boots() & NuttxSimFile.STATUS_OK) != 0) {
+            f.bootm(NuttxSimFile.STATUS_NEED_RESET);
         }
+        f.boots(NuttxSimFile.STATUS_BOOT);
+        waitFor("the master's OK (bootm & 2)", f::bootm, b -> (b & NuttxSimFile.STATUS_OK) != 0);
+        f.boots(NuttxSimFile.STATUS_OK);
+        base = f.base();
+        NuttxTable.assignNotifyIds(f.memory());
+        return f;
     }
 
     @Override

@@ -66,21 +66,17 @@ public final class NuttxServerModel extends NuttxSide {
     @Override
     protected NuttxSimFile boot() {
         NuttxSimFile f = NuttxSimFile.open(path);
-        try {
-            NuttxTable.writeServerTable(f.memory());
-            f.base(options.base());
-            if ((f.boots() & NuttxSimFile.STATUS_OK) != 0) {
-                f.boots(NuttxSimFile.STATUS_NEED_RESET);
-            }
-            f.bootm(NuttxSimFile.STATUS_BOOT);
-            NuttxTable.assignNotifyIds(f.memory());
-            waitFor("the slave's BOOT (boots & 1)", f::boots, b -> (b & NuttxSimFile.STATUS_BOOT) != 0);
-            f.bootm(NuttxSimFile.STATUS_OK);
-            return f;
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
+        mapped(f);
+        NuttxTable.writeServerTable(f.memory());
+        f.base(options.base());
+        if ((f.boots() & NuttxSimFile.STATUS_OK) != 0) {
+            f.boots(NuttxSimFile.STATUS_NEED_RESET);
         }
+        f.bootm(NuttxSimFile.STATUS_BOOT);
+        NuttxTable.assignNotifyIds(f.memory());
+        waitFor("the slave's BOOT (boots & 1)", f::boots, b -> (b & NuttxSimFile.STATUS_BOOT) != 0);
+        f.bootm(NuttxSimFile.STATUS_OK);
+        return f;
     }
 
     @Override

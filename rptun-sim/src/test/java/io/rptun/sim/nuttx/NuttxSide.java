@@ -42,7 +42,7 @@ public abstract class NuttxSide implements AutoCloseable {
     /** True for the master (server). */
     protected abstract boolean master();
 
-    /** Opens the file and does this side's half of the handshake; returns the mapped file. */
+    /** Opens the file ({@link #mapped}) and does this side's half of the handshake; returns the mapped file. */
     protected abstract NuttxSimFile boot();
 
     /** Creates the vdevs that can be; true when none remains. */
@@ -81,6 +81,11 @@ public abstract class NuttxSide implements AutoCloseable {
     /** The mapped file once booting opened it, else null. */
     public NuttxSimFile file() {
         return file;
+    }
+
+    /** Called by {@link #boot()} as soon as the file is mapped: the work item looks from then on, as NuttX's does. */
+    protected final void mapped(NuttxSimFile f) {
+        file = f;
     }
 
     protected final NuttxSimFile requireFile() {

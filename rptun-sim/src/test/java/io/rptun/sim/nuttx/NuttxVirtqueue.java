@@ -69,12 +69,12 @@ public final class NuttxVirtqueue {
         return vq;
     }
 
-    /** The device's queue over rings a driver placed; nothing is written. */
+    /**
+     * The device's queue over rings a driver placed and cleared; nothing is written. Its shadows start at 0,
+     * as a fresh OpenAMP virtqueue's do: buffers the driver posted before DRIVER_OK are all there to take.
+     */
     public static NuttxVirtqueue device(String name, MemorySegment file, NuttxTable.VringPlace place, long base) {
-        NuttxVirtqueue vq = new NuttxVirtqueue(name, file, place, false, base);
-        vq.availConsumed = VringAvailLayout.idxAcquire(file, place.avail());
-        vq.usedIdx = VringUsedLayout.idxAcquire(file, place.used());
-        return vq;
+        return new NuttxVirtqueue(name, file, place, false, base);
     }
 
     public String name() {
