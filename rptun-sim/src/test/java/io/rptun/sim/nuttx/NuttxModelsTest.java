@@ -194,6 +194,32 @@ class NuttxModelsTest {
         assertThat(proxy.abortReason()).isEqualTo("STOP");
         assertThat(proxy.abortValue()).isZero();
         assertThat(Files.exists(path())).isFalse();
+        MemorySegment m = proxy.file().memory();
+        assertThat(new byte[] {m.get(LE_U8, 0x40 + 24), m.get(LE_U8, 0x100A8 + 24), m.get(LE_U8, 0x20128)})
+                .as("every vdev reset before the STOP").containsExactly(0, 0, 0);
+        assertThat(m.get(LE_U32, 0x20)).as("cmd_master").isEqualTo(NuttxSimFile.cmd(NuttxSimFile.CMD_STOP, 0));
+    }
+
+    @Test
+    void theServersStopAnnouncesThatItsPingEndpointIsGone() {
+        startBoth();
+        proxy.close();
+        NuttxSimFile observer = NuttxSimFile.open(path());
+        try {
+            int before = server.rpmsg().endpoints().size();
+            server.stop();
+            assertThat(before).isEqualTo(1);
+            NuttxTable.VringPlace vring1 = NuttxTable.place(0x202AC, 8, 8);
+            MemorySegment m = observer.memory();
+            int last = (VringAvailLayout.idxAcquire(m, vring1.avail()) - 1) & 7;
+            int head = VringAvailLayout.ring(m, vring1.avail(), last);
+            long offset = m.get(LE_U64, vring1.desc() + 16L * head) - NuttxModelOptions.DEFAULT_BASE;
+            assertThat(m.get(LE_U32, offset + 4)).as("dst: the name service").isEqualTo(NuttxRpmsg.NS_ADDR);
+            assertThat(NuttxTable.name(m, offset + 16, 32)).isEqualTo(NuttxPing.NAME);
+            assertThat(m.get(LE_U32, offset + 16 + 36)).as("NS DESTROY").isEqualTo(1);
+        } finally {
+            observer.close();
+        }
     }
 
     @Test

@@ -245,6 +245,25 @@ public final class NuttxRpmsg {
         return e;
     }
 
+    /**
+     * {@code rpmsg_destroy_ept}: the endpoint is gone, and with NS a destroy is announced for a dynamic
+     * address.
+     */
+    public void destroyEndpoint(Endpoint e) {
+        lock.lock();
+        try {
+            if (!endpoints.remove(e)) {
+                return;
+            }
+            addresses.clear(e.addr);
+        } finally {
+            lock.unlock();
+        }
+        if (!e.name.isEmpty() && supportsNs() && e.addr >= FIRST_DYNAMIC) {
+            sendNs(e, RpmsgNsMessageLayout.DESTROY);
+        }
+    }
+
     private void sendNs(Endpoint e, int flags) {
         byte[] msg = new byte[RpmsgNsMessageLayout.SIZE];
         RpmsgNsMessageLayout.write(MemorySegment.ofArray(msg), e.name, e.addr, flags);

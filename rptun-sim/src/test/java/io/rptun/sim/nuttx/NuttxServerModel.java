@@ -178,12 +178,30 @@ public final class NuttxServerModel extends NuttxSide {
     }
 
     /**
+     * {@code rptun stop} in the server's shell ({@code rptun_dev_stop}): the callback unregistered, every
+     * vdev removed in table order (each entropy driver reset: status 0, a notify; the rpmsg services
+     * destroyed, so {@code rpmsg-ping} announces an NS destroy, then the rpmsg vdev reset), then
      * {@code sim_rptun_stop}: {@code cmd_master = STOP} if the slave is OK (no notify: the slave reads the
-     * word every tick), the model's threads ended, and, if the slave is OK, the file unmapped and removed.
+     * word every tick), the model's threads ended, and, if the slave was OK, the file unmapped and removed.
      */
     public void stop() {
         NuttxSimFile f = file();
-        boolean slaveOk = f != null && (f.boots() & NuttxSimFile.STATUS_OK) != 0;
+        if (f == null || state() != State.RUNNING) {
+            close();
+            return;
+        }
+        unregisterCallback();
+        MemorySegment m = f.memory();
+        for (int i = 0; i < NuttxTable.VDEVS.length; i++) {
+            long vdev = NuttxTable.VDEVS[i];
+            if (i < 2 && entropy[i] != null) {
+                status(m, vdev, 0);
+            } else if (i == 2 && rpmsg != null) {
+                rpmsg.destroyEndpoint(ping.endpoint());
+                status(m, vdev, 0);
+            }
+        }
+        boolean slaveOk = (f.boots() & NuttxSimFile.STATUS_OK) != 0;
         if (slaveOk) {
             f.cmdMaster(NuttxSimFile.cmd(NuttxSimFile.CMD_STOP, 0));
         }

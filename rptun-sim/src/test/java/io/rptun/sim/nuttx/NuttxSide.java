@@ -248,6 +248,11 @@ public abstract class NuttxSide implements AutoCloseable {
         }
     }
 
+    /** {@code RPTUN_UNREGISTER_CALLBACK}: the work item keeps looking, but notifications reach no vdev. */
+    protected final void unregisterCallback() {
+        callbackRegistered = false;
+    }
+
     protected final boolean halted() {
         return halted;
     }
