@@ -30,6 +30,7 @@ public final class NuttxProxyModel extends NuttxSide {
     private volatile long base;
     private volatile NuttxRpmsg rpmsg;
     private volatile NuttxPing ping;
+    private volatile NuttxSyslog syslog;
 
     public NuttxProxyModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -56,6 +57,11 @@ public final class NuttxProxyModel extends NuttxSide {
 
     public NuttxPing ping() {
         return ping;
+    }
+
+    /** The {@code rpmsg-syslog} client ({@link NuttxSyslog#log}), else null. */
+    public NuttxSyslog syslog() {
+        return syslog;
     }
 
     /** The vhost-rng serving entropy vdev {@code index}, once created, else null. */
@@ -140,6 +146,7 @@ public final class NuttxProxyModel extends NuttxSide {
         NuttxRpmsg r = NuttxRpmsg.device(m, vring0, vring1, this::notifyPeer, features, h2r, r2h, local, peer);
         rpmsg = r;
         // rpmsg_device_created (the services' endpoints) runs before the RX thread first looks.
+        syslog = NuttxSyslog.client(r, "server");
         ping = new NuttxPing(r);
         vdevs.add(() -> {
             if (r.hasWork()) {
@@ -147,6 +154,15 @@ public final class NuttxProxyModel extends NuttxSide {
             }
         });
         r.processRx();
+    }
+
+    /** The syslog client's retry of what it could not send yet (NuttX: every 100 ms). */
+    @Override
+    protected void everyTick() {
+        NuttxSyslog s = syslog;
+        if (s != null) {
+            s.transfer();
+        }
     }
 
     /** A NuttX slave's stop writes nothing: the same as {@link #close()}. */

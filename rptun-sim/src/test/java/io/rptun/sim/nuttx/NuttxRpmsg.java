@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 
 /**
  * OpenAMP's {@code rpmsg_virtio.c} with NuttX's patches, as one side of the rpmsg vdev runs it: the
@@ -111,7 +111,7 @@ public final class NuttxRpmsg {
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    private volatile BiConsumer<String, Integer> nsBind = (name, addr) -> unboundAnnouncements.add(name);
+    private final List<BiPredicate<String, Integer>> binders = new CopyOnWriteArrayList<>();
 
     private NuttxRpmsg(String role, MemorySegment file, boolean driver, NuttxVirtqueue rvq, NuttxVirtqueue svq,
             Runnable notify, int features, int txBufferSize, int rxBufferSize, String localCpu, String remoteCpu) {
@@ -202,9 +202,12 @@ public final class NuttxRpmsg {
         return List.copyOf(unboundAnnouncements);
     }
 
-    /** Replaces what an NS create with no matching endpoint does ({@code ns_bind_cb}). */
-    public void onNsBind(BiConsumer<String, Integer> bind) {
-        this.nsBind = bind;
+    /**
+     * Registers a service for NS creates that match no endpoint ({@code rpmsg_register_callback}'s
+     * {@code ns_match} + {@code ns_bind}): it returns true when it took the name.
+     */
+    public void addNsBinder(BiPredicate<String, Integer> binder) {
+        binders.add(binder);
     }
 
     public List<Endpoint> endpoints() {
@@ -275,37 +278,41 @@ public final class NuttxRpmsg {
      * header and payload written, the buffer enqueued with its whole length, a kick unless suppressed.
      */
     public void sendRaw(int src, int dst, byte[] data) {
-        if (data.length > maxPayload()) {
-            throw new IllegalArgumentException("payload of " + data.length + " bytes; at most " + maxPayload());
-        }
         long deadline = System.nanoTime() + SEND_WAIT.toNanos();
-        while (true) {
-            lock.lock();
-            try {
-                long buffer = takeTxBuffer();
-                if (buffer >= 0) {
-                    RpmsgHeaderLayout.write(file.asSlice(buffer, RpmsgHeaderLayout.SIZE), src, dst, data.length);
-                    file.set(LE_U32, buffer + RpmsgHeaderLayout.RESERVED_OFFSET, 0);
-                    MemorySegment.copy(data, 0, file, ValueLayout.JAVA_BYTE, buffer + RpmsgHeaderLayout.SIZE,
-                            data.length);
-                    if (driver) {
-                        svq.addBuffer(buffer, txBufferSize, false);
-                        kick(svq.driverMustNotify());
-                    } else {
-                        NuttxVirtqueue.Buffer taken = deviceTxBuffers.remove(buffer);
-                        svq.addConsumedBuffer(taken.head(), taken.len());
-                        kick(svq.deviceMustNotify());
-                    }
-                    sent.incrementAndGet();
-                    return;
-                }
-            } finally {
-                lock.unlock();
-            }
+        while (!trySendRaw(src, dst, data)) {
             if (System.nanoTime() > deadline) {
                 throw new NuttxModelException(role + ": no TX buffer for 15 s (RPMSG_ERR_NO_BUFF)");
             }
             sleepMillis(1);
+        }
+    }
+
+    /** {@code rpmsg_send_offchannel_raw} without wait: false when no TX buffer is free right now. */
+    public boolean trySendRaw(int src, int dst, byte[] data) {
+        if (data.length > maxPayload()) {
+            throw new IllegalArgumentException("payload of " + data.length + " bytes; at most " + maxPayload());
+        }
+        lock.lock();
+        try {
+            long buffer = takeTxBuffer();
+            if (buffer < 0) {
+                return false;
+            }
+            RpmsgHeaderLayout.write(file.asSlice(buffer, RpmsgHeaderLayout.SIZE), src, dst, data.length);
+            file.set(LE_U32, buffer + RpmsgHeaderLayout.RESERVED_OFFSET, 0);
+            MemorySegment.copy(data, 0, file, ValueLayout.JAVA_BYTE, buffer + RpmsgHeaderLayout.SIZE, data.length);
+            if (driver) {
+                svq.addBuffer(buffer, txBufferSize, false);
+                kick(svq.driverMustNotify());
+            } else {
+                NuttxVirtqueue.Buffer taken = deviceTxBuffers.remove(buffer);
+                svq.addConsumedBuffer(taken.head(), taken.len());
+                kick(svq.deviceMustNotify());
+            }
+            sent.incrementAndGet();
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -442,7 +449,9 @@ public final class NuttxRpmsg {
             }
         } else if (flags == RpmsgNsMessageLayout.CREATE) {
             if (e == null) {
-                nsBind.accept(name, dest);
+                if (binders.stream().noneMatch(b -> b.test(name, dest))) {
+                    unboundAnnouncements.add(name);
+                }
             } else {
                 e.dest = dest;
                 if (!e.name.isEmpty() && supportsAck()) {

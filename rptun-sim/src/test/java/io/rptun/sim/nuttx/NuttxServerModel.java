@@ -33,6 +33,7 @@ public final class NuttxServerModel extends NuttxSide {
     private final NuttxRngDriver[] entropy = new NuttxRngDriver[2];
     private volatile NuttxRpmsg rpmsg;
     private volatile NuttxPing ping;
+    private volatile NuttxSyslog syslog;
 
     public NuttxServerModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -56,6 +57,11 @@ public final class NuttxServerModel extends NuttxSide {
     /** The {@code rpmsg-ping} service once the rpmsg device is up, else null. */
     public NuttxPing ping() {
         return ping;
+    }
+
+    /** The {@code rpmsg-syslog} server (what the proxy logged: {@link NuttxSyslog#lines()}), else null. */
+    public NuttxSyslog syslog() {
+        return syslog;
     }
 
     /** Entropy driver {@code index} (0: {@code /dev/random}, 1: {@code /dev/random1}) once created, else null. */
@@ -168,6 +174,9 @@ public final class NuttxServerModel extends NuttxSide {
         status(m, vdev, FwRscVdevLayout.STATUS_DRIVER_OK);
         rpmsg = r;
         // rpmsg_device_created (the services' endpoints) runs before the RX thread first looks.
+        NuttxSyslog server = NuttxSyslog.server(r);
+        r.addNsBinder(server::bind);
+        syslog = server;
         ping = new NuttxPing(r);
         vdevs.add(() -> {
             if (r.hasWork()) {
@@ -197,6 +206,8 @@ public final class NuttxServerModel extends NuttxSide {
             if (i < 2 && entropy[i] != null) {
                 status(m, vdev, 0);
             } else if (i == 2 && rpmsg != null) {
+                // rpmsg_device_destroy: rpmsg-ping announces its end; the syslog server's endpoint goes in
+                // rpmsg_deinit_vdev, after the reset, when no TX buffer can be had any more.
                 rpmsg.destroyEndpoint(ping.endpoint());
                 status(m, vdev, 0);
             }

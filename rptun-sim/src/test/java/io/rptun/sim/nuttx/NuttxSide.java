@@ -48,6 +48,10 @@ public abstract class NuttxSide implements AutoCloseable {
     /** Creates the vdevs that can be; true when none remains. */
     protected abstract boolean createDevices();
 
+    /** Work a side's services do on a timer of their own (modelled on the work item's tick). */
+    protected void everyTick() {
+    }
+
     /** Starts both threads; returns at once. */
     public synchronized void start() {
         if (state != State.NEW) {
@@ -183,6 +187,7 @@ public abstract class NuttxSide implements AutoCloseable {
             fail(new NuttxModelException("the master restarted (boots NEED_RESET): this NuttX never re-handshakes"));
             return;
         }
+        everyTick();
         int peer = master() ? f.seqs() : f.seqm();
         if (peer == seq) {
             return;
