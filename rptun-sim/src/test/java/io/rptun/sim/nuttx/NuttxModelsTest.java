@@ -162,6 +162,16 @@ class NuttxModelsTest {
     }
 
     @Test
+    void unameTypedOnTheServersTtyproxyIsAnsweredByTheProxysShell() {
+        startBoth();
+        await("both tty endpoints bound", () -> server.tty().endpoint().ready() && proxy.tty().endpoint().ready());
+        server.tty().write("uname -a\n");
+        await("the answer and a prompt", () -> server.tty().output().endsWith("nsh> "));
+        assertThat(server.tty().output()).isEqualTo("uname -a\n" + NuttxTty.UNAME + "\nnsh> ");
+        await("both writes acknowledged", () -> server.tty().responses() == 1 && proxy.tty().responses() >= 1);
+    }
+
+    @Test
     void aRequestWithoutAckIsNotAnswered() {
         startBoth();
         server.ping().ping(3, 32, NuttxPing.CHECK, Duration.ZERO, STALL);
@@ -213,20 +223,25 @@ class NuttxModelsTest {
     }
 
     @Test
-    void theServersStopAnnouncesThatItsPingEndpointIsGone() {
+    void theServersStopAnnouncesThatEachOfItsEndpointsIsGone() {
         startBoth();
+        await("the syslog server bound", () -> server.syslog().endpoint() != null);
         proxy.close();
         NuttxSimFile observer = NuttxSimFile.open(path());
         try {
             server.stop();
             NuttxTable.VringPlace vring1 = NuttxTable.place(0x202AC, 8, 8);
             MemorySegment m = observer.memory();
-            int last = (VringAvailLayout.idxAcquire(m, vring1.avail()) - 1) & 7;
-            int head = VringAvailLayout.ring(m, vring1.avail(), last);
-            long offset = m.get(LE_U64, vring1.desc() + 16L * head) - NuttxModelOptions.DEFAULT_BASE;
-            assertThat(m.get(LE_U32, offset + 4)).as("dst: the name service").isEqualTo(NuttxRpmsg.NS_ADDR);
-            assertThat(NuttxTable.name(m, offset + 16, 32)).isEqualTo(NuttxPing.NAME);
-            assertThat(m.get(LE_U32, offset + 16 + 36)).as("NS DESTROY").isEqualTo(1);
+            int idx = VringAvailLayout.idxAcquire(m, vring1.avail());
+            java.util.List<String> names = new java.util.ArrayList<>();
+            for (int i = 3; i >= 1; i--) {
+                int head = VringAvailLayout.ring(m, vring1.avail(), (idx - i) & 7);
+                long offset = m.get(LE_U64, vring1.desc() + 16L * head) - NuttxModelOptions.DEFAULT_BASE;
+                assertThat(m.get(LE_U32, offset + 4)).as("dst: the name service").isEqualTo(NuttxRpmsg.NS_ADDR);
+                assertThat(m.get(LE_U32, offset + 16 + 36)).as("NS DESTROY").isEqualTo(1);
+                names.add(NuttxTable.name(m, offset + 16, 32));
+            }
+            assertThat(names).containsExactly(NuttxPing.NAME, NuttxTty.NAME, NuttxSyslog.NAME);
         } finally {
             observer.close();
         }

@@ -31,6 +31,7 @@ public final class NuttxProxyModel extends NuttxSide {
     private volatile NuttxRpmsg rpmsg;
     private volatile NuttxPing ping;
     private volatile NuttxSyslog syslog;
+    private volatile NuttxTty tty;
 
     public NuttxProxyModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -62,6 +63,11 @@ public final class NuttxProxyModel extends NuttxSide {
     /** The {@code rpmsg-syslog} client ({@link NuttxSyslog#log}), else null. */
     public NuttxSyslog syslog() {
         return syslog;
+    }
+
+    /** The console (NSH behind {@code rpmsg-ttyproxy}), else null. */
+    public NuttxTty tty() {
+        return tty;
     }
 
     /** The vhost-rng serving entropy vdev {@code index}, once created, else null. */
@@ -147,6 +153,7 @@ public final class NuttxProxyModel extends NuttxSide {
         rpmsg = r;
         // rpmsg_device_created (the services' endpoints) runs before the RX thread first looks.
         syslog = NuttxSyslog.client(r, "server");
+        tty = NuttxTty.console(r);
         ping = new NuttxPing(r);
         vdevs.add(() -> {
             if (r.hasWork()) {

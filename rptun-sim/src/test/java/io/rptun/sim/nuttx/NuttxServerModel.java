@@ -34,6 +34,7 @@ public final class NuttxServerModel extends NuttxSide {
     private volatile NuttxRpmsg rpmsg;
     private volatile NuttxPing ping;
     private volatile NuttxSyslog syslog;
+    private volatile NuttxTty tty;
 
     public NuttxServerModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -62,6 +63,11 @@ public final class NuttxServerModel extends NuttxSide {
     /** The {@code rpmsg-syslog} server (what the proxy logged: {@link NuttxSyslog#lines()}), else null. */
     public NuttxSyslog syslog() {
         return syslog;
+    }
+
+    /** The /dev/ttyproxy: what the proxy's console prints ({@link NuttxTty#output()}), else null. */
+    public NuttxTty tty() {
+        return tty;
     }
 
     /** Entropy driver {@code index} (0: {@code /dev/random}, 1: {@code /dev/random1}) once created, else null. */
@@ -177,6 +183,7 @@ public final class NuttxServerModel extends NuttxSide {
         NuttxSyslog server = NuttxSyslog.server(r);
         r.addNsBinder(server::bind);
         syslog = server;
+        tty = NuttxTty.device(r);
         ping = new NuttxPing(r);
         vdevs.add(() -> {
             if (r.hasWork()) {
@@ -189,7 +196,7 @@ public final class NuttxServerModel extends NuttxSide {
     /**
      * {@code rptun stop} in the server's shell ({@code rptun_dev_stop}): the callback unregistered, every
      * vdev removed in table order (each entropy driver reset: status 0, a notify; the rpmsg services
-     * destroyed, so {@code rpmsg-ping} announces an NS destroy, then the rpmsg vdev reset), then
+     * destroyed, each endpoint announcing an NS destroy, then the rpmsg vdev reset), then
      * {@code sim_rptun_stop}: {@code cmd_master = STOP} if the slave is OK (no notify: the slave reads the
      * word every tick), the model's threads ended, and, if the slave was OK, the file unmapped and removed.
      */
@@ -206,9 +213,13 @@ public final class NuttxServerModel extends NuttxSide {
             if (i < 2 && entropy[i] != null) {
                 status(m, vdev, 0);
             } else if (i == 2 && rpmsg != null) {
-                // rpmsg_device_destroy: rpmsg-ping announces its end; the syslog server's endpoint goes in
-                // rpmsg_deinit_vdev, after the reset, when no TX buffer can be had any more.
+                // rpmsg_device_destroy: rpmsg-ping first, then the services' device_destroy (the tty), then
+                // every endpoint left; each announces its end before the vdev is reset.
                 rpmsg.destroyEndpoint(ping.endpoint());
+                if (tty != null) {
+                    rpmsg.destroyEndpoint(tty.endpoint());
+                }
+                rpmsg.endpoints().forEach(rpmsg::destroyEndpoint);
                 status(m, vdev, 0);
             }
         }
