@@ -11,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -233,7 +235,7 @@ class NuttxModelsTest {
             NuttxTable.VringPlace vring1 = NuttxTable.place(0x202AC, 8, 8);
             MemorySegment m = observer.memory();
             int idx = VringAvailLayout.idxAcquire(m, vring1.avail());
-            java.util.List<String> names = new java.util.ArrayList<>();
+            List<String> names = new ArrayList<>();
             for (int i = 3; i >= 1; i--) {
                 int head = VringAvailLayout.ring(m, vring1.avail(), (idx - i) & 7);
                 long offset = m.get(LE_U64, vring1.desc() + 16L * head) - NuttxModelOptions.DEFAULT_BASE;

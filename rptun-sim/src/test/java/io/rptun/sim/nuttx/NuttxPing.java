@@ -5,6 +5,7 @@ import static io.rptun.core.memory.WireLayouts.LE_U64;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -137,7 +138,7 @@ public final class NuttxPing {
             }
         }
         int replyLen = (cmd & CMD_MASK) == REQ ? data.length : MIN_LEN;
-        byte[] reply = java.util.Arrays.copyOf(data, replyLen);
+        byte[] reply = Arrays.copyOf(data, replyLen);
         MemorySegment out = MemorySegment.ofArray(reply);
         out.set(LE_U32, 4, replyLen);
         out.set(LE_U32, 0, RSP);
@@ -182,7 +183,7 @@ public final class NuttxPing {
         MemorySegment seg = MemorySegment.ofArray(msg);
         seg.set(LE_U32, 0, cmd);
         seg.set(LE_U32, 4, msgLen);
-        java.util.Arrays.fill(msg, HEADER, msgLen, (cmd & CHECK) != 0 ? fill : 0);
+        Arrays.fill(msg, HEADER, msgLen, (cmd & CHECK) != 0 ? fill : 0);
         if ((cmd & ACK) == 0) {
             seg.set(LE_U64, 8, 0L);
             endpoint.send(msg);

@@ -207,7 +207,25 @@ public final class NuttxServerModel extends NuttxSide {
             return;
         }
         unregisterCallback();
-        MemorySegment m = f.memory();
+        try {
+            removeDevices(f.memory());
+        } catch (NuttxModelException e) {
+            // A slave that no longer returns buffers leaves an NS destroy unsent; the stop goes on.
+        }
+        boolean slaveOk = (f.boots() & NuttxSimFile.STATUS_OK) != 0;
+        if (slaveOk) {
+            f.cmdMaster(NuttxSimFile.cmd(NuttxSimFile.CMD_STOP, 0));
+        }
+        halt();
+        joinThreads();
+        if (slaveOk) {
+            f.closeAndUnlink();
+        }
+        close();
+    }
+
+    /** {@code rptun_remove_devices}: each vdev in table order. */
+    private void removeDevices(MemorySegment m) {
         for (int i = 0; i < NuttxTable.VDEVS.length; i++) {
             long vdev = NuttxTable.VDEVS[i];
             if (i < 2 && entropy[i] != null) {
@@ -223,15 +241,5 @@ public final class NuttxServerModel extends NuttxSide {
                 status(m, vdev, 0);
             }
         }
-        boolean slaveOk = (f.boots() & NuttxSimFile.STATUS_OK) != 0;
-        if (slaveOk) {
-            f.cmdMaster(NuttxSimFile.cmd(NuttxSimFile.CMD_STOP, 0));
-        }
-        halt();
-        joinThreads();
-        if (slaveOk) {
-            f.closeAndUnlink();
-        }
-        close();
     }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntPredicate;
+import java.util.function.IntSupplier;
 
 /**
  * What both NuttX simulator sides share: two threads, as in NuttX. The {@code rptun} thread opens the file,
@@ -112,7 +113,7 @@ public abstract class NuttxSide implements AutoCloseable {
     }
 
     /** Waits in 1 ms polls until {@code test} holds for the word read by {@code read}; faults after bootStall. */
-    protected final void waitFor(String what, java.util.function.IntSupplier read, IntPredicate test) {
+    protected final void waitFor(String what, IntSupplier read, IntPredicate test) {
         long deadline = System.nanoTime() + options.bootStall().toNanos();
         while (!test.test(read.getAsInt())) {
             if (halted) {

@@ -2,8 +2,8 @@ package io.rptun.sim.nuttx;
 
 import static io.rptun.core.memory.WireLayouts.LE_U32;
 
-import java.lang.foreign.MemorySegment;
 import java.io.ByteArrayOutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

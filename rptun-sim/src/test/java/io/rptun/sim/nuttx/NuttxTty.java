@@ -6,6 +6,7 @@ import static io.rptun.core.memory.WireLayouts.LE_U64;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -110,7 +111,7 @@ public final class NuttxTty {
             return;
         }
         int count = (int) Math.max(0, Math.min(Integer.toUnsignedLong(seg.get(LE_U32, 16)), data.length - HEADER));
-        byte[] reply = java.util.Arrays.copyOf(data, HEADER);
+        byte[] reply = Arrays.copyOf(data, HEADER);
         MemorySegment out = MemorySegment.ofArray(reply);
         out.set(LE_U32, 0, word | RESPONSE);
         out.set(LE_U32, 4, count);
