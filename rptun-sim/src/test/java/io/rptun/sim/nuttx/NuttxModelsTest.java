@@ -174,6 +174,19 @@ class NuttxModelsTest {
     }
 
     @Test
+    void modelsPollAsOftenAsTheyAreTold() {
+        NuttxModelOptions fast = NuttxModelOptions.defaults().withPollPeriod(Duration.ofMillis(1))
+                .withRetryPeriod(Duration.ofMillis(20));
+        server = new NuttxServerModel(path(), fast);
+        server.start();
+        proxy = new NuttxProxyModel(path(), fast);
+        proxy.start();
+        awaitBound();
+        server.ping().ping(50, 100, ACK_CHECK, Duration.ZERO, STALL);
+        assertThat(proxy.ping().answered()).isEqualTo(50);
+    }
+
+    @Test
     void aRequestWithoutAckIsNotAnswered() {
         startBoth();
         server.ping().ping(3, 32, NuttxPing.CHECK, Duration.ZERO, STALL);
@@ -275,6 +288,54 @@ class NuttxModelsTest {
     }
 
     @Test
+    void aProxyWhoseMasterNeverSaysOkGivesUpAfterItsBootStall() {
+        proxy = new NuttxProxyModel(path(), NuttxModelOptions.defaults().withBootStall(Duration.ofMillis(200)));
+        proxy.start();
+        awaitState(proxy, NuttxSide.State.FAULTED);
+        assertThat(proxy.fault()).hasMessageContaining("the master's OK");
+        assertThat(proxy.file().boots()).as("it said BOOT and waited").isEqualTo(NuttxSimFile.STATUS_BOOT);
+    }
+
+    @Test
+    void aProxyRefusesATableThatIsNotNuttxs() {
+        try (NuttxSimFile master = NuttxSimFile.open(path())) {
+            master.memory().set(LE_U32, 0x18, 2);
+            master.bootm(NuttxSimFile.STATUS_OK);
+        }
+        proxy = NuttxProxyModel.at(path());
+        proxy.start();
+        awaitState(proxy, NuttxSide.State.FAULTED);
+        assertThat(proxy.fault()).hasMessageContaining("not a resource table: ver 2");
+    }
+
+    @Test
+    void aProxyRefusesAVringDaThatRunsPastTheFile() {
+        try (NuttxSimFile master = NuttxSimFile.open(path())) {
+            MemorySegment m = master.memory();
+            NuttxTable.writeServerTable(m);
+            NuttxTable.assignNotifyIds(m);
+            m.set(LE_U32, 0x2012C, 0x201CC);
+            m.set(LE_U32, 0x20140, NuttxSimFile.SIZE - 16);
+            m.set(LE_U8, 0x20128, (byte) 0x04);
+            master.base(NuttxModelOptions.DEFAULT_BASE);
+            master.bootm(NuttxSimFile.STATUS_OK);
+        }
+        proxy = NuttxProxyModel.at(path());
+        proxy.start();
+        awaitState(proxy, NuttxSide.State.FAULTED);
+        assertThat(proxy.fault()).hasMessageContaining("does not fit");
+        assertThat(proxy.rpmsg()).isNull();
+    }
+
+    private static void awaitState(NuttxSide side, NuttxSide.State state) {
+        long deadline = System.nanoTime() + STALL.toNanos();
+        while (side.state() != state) {
+            assertThat(System.nanoTime()).as("waiting for " + state + ", now " + side.state()).isLessThan(deadline);
+            NuttxRpmsg.sleepMillis(2);
+        }
+    }
+
+    @Test
     void aProxyFaultsOnADescriptorOutsideTheFile() {
         startBoth();
         // A hostile driver offers a descriptor whose pa (0x10) lies below base: outside the file's window.
@@ -287,11 +348,7 @@ class NuttxModelsTest {
         VringAvailLayout.ring(m, vring1.avail(), next & 7, head);
         VringAvailLayout.idxRelease(m, vring1.avail(), (next + 1) & 0xFFFF);
         server.file().incrementSeqm();
-        long deadline = System.nanoTime() + STALL.toNanos();
-        while (proxy.state() != NuttxSide.State.FAULTED && System.nanoTime() < deadline) {
-            NuttxRpmsg.sleepMillis(2);
-        }
-        assertThat(proxy.state()).isEqualTo(NuttxSide.State.FAULTED);
+        awaitState(proxy, NuttxSide.State.FAULTED);
         assertThat(proxy.fault()).hasMessageContaining("outside the file");
     }
 }
