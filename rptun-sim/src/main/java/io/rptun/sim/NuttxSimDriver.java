@@ -154,7 +154,13 @@ public final class NuttxSimDriver implements RptunDriver {
         MemorySegment table = NuttxSimLayout.table(shm);
         RpmsgOptions options = rpmsg.withVdev(NuttxSimLayout.RPMSG_VDEV);
         if (!asMaster) {
-            SharedRegion r = region(NuttxSimLayout.base(shm));
+            long base = NuttxSimLayout.base(shm);
+            if (base < 0 || base > Long.MAX_VALUE - NuttxSimLayout.FILE_SIZE) {
+                throw new SimException(SimException.Reason.BAD_HEADER, file.path() + ": the server's base 0x"
+                        + Long.toHexString(base) + " leaves no room for a " + NuttxSimLayout.FILE_SIZE
+                        + "-byte window of physical addresses");
+            }
+            SharedRegion r = region(base);
             LiveResourceTable t = ResourceTableParser.parse(table, ParseMode.NUTTX).attach(table);
             region = r;
             live = t;

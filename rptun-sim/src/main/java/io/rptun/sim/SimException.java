@@ -36,6 +36,8 @@ public final class SimException extends RptunException {
         READ_ONLY,
         /** The file was left by a link whose processes are gone: nobody will answer there. */
         STALE,
+        /** A header field the peer wrote is out of range (NuttX's {@code base}, a status word). */
+        BAD_HEADER,
         /** The file is not as large as its header (or the caller) says it must be. */
         WRONG_SIZE,
         /** The file does not start with the magic {@code "RPTUNSIM"}: it is not a simulator file. */

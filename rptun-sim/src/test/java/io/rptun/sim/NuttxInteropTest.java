@@ -113,4 +113,51 @@ class NuttxInteropTest {
             assertThat(proxy.fault()).as("the NuttX model saw nothing wrong").isNull();
         }
     }
+
+    @Test
+    void aServerWhoseBaseLeavesNoAddressWindowIsATypedStartFailureNotACrash() throws Exception {
+        NuttxServerModel server = new NuttxServerModel(file(), NuttxModelOptions.defaults().withBase(-0x10000L));
+        try (server) {
+            server.start();
+            NuttxSimDriver driver = NuttxSimDriver.proxy(options());
+            try (Rptun proxy = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(WAIT))) {
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(proxy::start))
+                        .isInstanceOf(io.rptun.core.lifecycle.RptunLifecycleException.class)
+                        .hasRootCauseInstanceOf(SimException.class)
+                        .rootCause().hasMessageContaining("base");
+                assertThat(proxy.state()).isEqualTo(RptunState.FAILED);
+            }
+        }
+    }
+
+    @Test
+    void aServerCounterThatJumpsAnywhereNeitherLosesNorCorruptsAMessage() throws Exception {
+        NuttxServerModel server = new NuttxServerModel(file(), NuttxModelOptions.defaults());
+        try (server) {
+            server.start();
+            NuttxSimDriver driver = NuttxSimDriver.proxy(options());
+            try (Rptun proxy = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(WAIT))) {
+                RpmsgDevice device = proxy.start();
+                device.createEndpoint(SimRemote.ECHO, SimRemote.echoListener());
+                await("the server model to run", () -> server.state() == NuttxSide.State.RUNNING);
+                var shm = driver.file().segment();
+                java.util.concurrent.atomic.AtomicBoolean scribbling = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Thread scribbler = Thread.ofPlatform().start(() -> {
+                    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+                    while (scribbling.get()) {
+                        // The server's counter jumps anywhere: at worst a wasted look at the rings.
+                        NuttxSimLayout.setVolatile(shm, NuttxSimLayout.SEQM_OFFSET, random.nextInt());
+                        Thread.onSpinWait();
+                    }
+                });
+                try {
+                    echoes(server.rpmsg());
+                } finally {
+                    scribbling.set(false);
+                    scribbler.join();
+                }
+                assertThat(proxy.state()).isEqualTo(RptunState.RUNNING);
+            }
+        }
+    }
 }
