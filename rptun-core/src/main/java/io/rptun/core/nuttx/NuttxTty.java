@@ -168,7 +168,11 @@ public final class NuttxTty implements AutoCloseable {
         if (!endpoint.isBound()) {
             throw new NuttxServiceException(closedOr(Reason.NOT_BOUND), "the peer's " + endpoint.name() + " is not known");
         }
-        int chunk = Math.min(len, endpoint.maxPayload() - NuttxTtyLayout.WRITE_SIZE);
+        int room = endpoint.maxPayload() - NuttxTtyLayout.WRITE_SIZE;
+        if (room < 1) {
+            throw new IllegalStateException("a " + endpoint.maxPayload() + "-byte payload holds no tty data");
+        }
+        int chunk = Math.min(len, room);
         long cookie;
         long wakeupsBefore;
         lock.lock();
