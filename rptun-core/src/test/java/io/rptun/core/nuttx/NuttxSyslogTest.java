@@ -10,9 +10,11 @@ import io.rptun.core.nuttx.NuttxSyslogModels.Message;
 import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,6 +44,40 @@ class NuttxSyslogTest {
                     "price: 5 \u20ac");
             assertThat(server.lines()).isEqualTo(5);
             assertThat(server.drops().total()).isZero();
+            server.close();
+        }
+    }
+
+    @Test
+    void linesCutAtRandomPointsComeOutWholeAndALineLongerThanTheLimitIsCut() throws Exception {
+        try (RpmsgLoopback loop = NuttxTestSupport.loopback()) {
+            List<String> lines = new CopyOnWriteArrayList<>();
+            NuttxSyslogServer server = NuttxSyslogServer.open(loop.host(), lines::add);
+            NuttxSyslogModels.Client nuttx = new NuttxSyslogModels.Client(loop.remote());
+            NuttxTestSupport.awaitBound(server.endpoint(), nuttx.endpoint);
+            Random random = new Random(18);
+            List<String> expected = new ArrayList<>();
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 2000; i++) {
+                String line = "[" + i + "] " + "\u00e9x".repeat(random.nextInt(40));
+                expected.add(line);
+                text.append(line).append('\n');
+            }
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+            for (int off = 0; off < bytes.length; ) {
+                int n = Math.min(bytes.length - off, 1 + random.nextInt(NuttxTestSupport.NUTTX_PAYLOAD - 12));
+                nuttx.endpoint.send(NuttxSyslogModels.transfer(Arrays.copyOfRange(bytes, off, off + n)));
+                off += n;
+            }
+            byte[] longLine = ("y".repeat(NuttxSyslogServer.MAX_LINE + 100) + "\n").getBytes(StandardCharsets.US_ASCII);
+            for (int off = 0; off < longLine.length; off += 1000) {
+                nuttx.endpoint.send(NuttxSyslogModels.transfer(Arrays.copyOfRange(longLine, off,
+                        Math.min(longLine.length, off + 1000))));
+            }
+            expected.add("y".repeat(NuttxSyslogServer.MAX_LINE));
+            expected.add("y".repeat(100));
+            await("every line out", () -> lines.size() == expected.size());
+            assertThat(lines).isEqualTo(expected);
             server.close();
         }
     }
