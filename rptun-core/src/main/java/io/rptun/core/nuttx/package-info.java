@@ -5,6 +5,20 @@
  * ({@code rpmsg-tty<dev>}). Each is an endpoint on an {@link io.rptun.core.rpmsg.RpmsgDevice} plus a small
  * protocol; each message layout is a {@code *Layout} class with the C struct it copies and a byte diagram.
  *
+ * <h2>Use</h2>
+ * On an {@link io.rptun.core.rpmsg.RpmsgDevice} whose peer is NuttX's {@code proxy} (rptun is {@code server}):
+ * <pre>{@code
+ * NuttxPing ping = NuttxPing.open(device);                       // answers the proxy's pings at once
+ * NuttxSyslogServer log = NuttxSyslogServer.open(device, line -> System.out.println("proxy: " + line));
+ * NuttxTty console = NuttxTty.open(device, "proxy");             // the proxy's shell, as /dev/ttyproxy
+ * ping.awaitBound(Duration.ofSeconds(10));
+ * PingResult r = ping.ping(PingRequest.of(100, 64, NuttxPing.ACK | NuttxPing.CHECK, Duration.ZERO));
+ * console.output().write("uname -a\r".getBytes(US_ASCII));     // console.input() then reads "NuttX proxy ..."
+ * }</pre>
+ * Whose peer is NuttX's {@code server} (rptun is {@code proxy}): {@code NuttxPing.open(device)},
+ * {@code NuttxSyslogClient.open(device).log("...")}, and {@code NuttxTty.open(device, "proxy")} as the
+ * console the server's {@code cu} talks to.
+ *
  * <h2>Untrusted peer</h2>
  * Every message is checked against its real length ({@code RpmsgMessage.length()}) before a field is read;
  * a length or count field is believed only when it fits. A bad message is counted per
