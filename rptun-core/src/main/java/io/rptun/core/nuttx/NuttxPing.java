@@ -236,10 +236,12 @@ public final class NuttxPing implements AutoCloseable {
         checkBound();
         int len = Math.min(Math.max(length, NuttxPingLayout.MIN_SIZE), endpoint.maxPayload());
         Semaphore done = new Semaphore(0);
-        for (int i = 0; i < count; i++) {
-            send(ACK | CMD_REQ, len, (byte) 0, new Pending(len, (byte) 0, done));
-        }
+        long[] cookies = new long[count];
+        int sent = 0;
         try {
+            for (; sent < count; sent++) {
+                cookies[sent] = send(ACK | CMD_REQ, len, (byte) 0, new Pending(len, (byte) 0, done));
+            }
             if (done.tryAcquire(count, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 return count;
             }
@@ -247,6 +249,11 @@ public final class NuttxPing implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NuttxServiceException(Reason.INTERRUPTED, "interrupted waiting for pipelined answers");
+        } finally {
+            // Those never answered must not wait in the map for ever (a late answer is then UNEXPECTED).
+            for (int i = 0; i < sent; i++) {
+                pending.remove(cookies[i]);
+            }
         }
     }
 
