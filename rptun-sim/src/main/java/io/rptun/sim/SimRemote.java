@@ -3,9 +3,9 @@ package io.rptun.sim;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
+import io.rptun.core.nuttx.NuttxPing;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgListener;
-import io.rptun.core.rpmsg.RpmsgPing;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>{@value #ECHO}: answers every message with the same bytes, to its sender.</li>
  * <li>{@value #SINK}: takes every message and counts it ({@link #sinkMessages()}).</li>
- * <li>{@value io.rptun.core.rpmsg.RpmsgPing#NAME}: NuttX's ping responder ({@link RpmsgPing}), always.</li>
+ * <li>{@value io.rptun.core.nuttx.NuttxPing#NAME}: NuttX's ping responder ({@link NuttxPing#responder}), always.</li>
  * <li>any {@link RemoteServices} of the user's.</li>
  * </ul>
  * Services are registered again on every session (after a reset the remote re-attaches by itself).
@@ -34,7 +34,7 @@ public final class SimRemote implements AutoCloseable {
     private final Rptun rptun;
     private final LongAdder sinkMessages = new LongAdder();
     private final LongAdder sinkBytes = new LongAdder();
-    private final RpmsgPing.Counters ping = new RpmsgPing.Counters();
+    private final NuttxPing.Counters ping = new NuttxPing.Counters();
 
     private SimRemote(SimOptions options, boolean echo, boolean sink, List<RemoteServices> services) {
         SimDriver driver = SimDriver.remote(options);
@@ -68,7 +68,7 @@ public final class SimRemote implements AutoCloseable {
     private void register(boolean echo, boolean sink, List<RemoteServices> services) {
         try {
             RpmsgDevice device = rptun.device();
-            device.createEndpoint(RpmsgPing.NAME, RpmsgPing.responder(ping));
+            device.createEndpoint(NuttxPing.NAME, NuttxPing.responder(ping));
             if (echo) {
                 device.createEndpoint(ECHO, echoListener());
             }
@@ -107,7 +107,7 @@ public final class SimRemote implements AutoCloseable {
     }
 
     /** What the ping responder saw. */
-    public RpmsgPing.Counters pingCounters() {
+    public NuttxPing.Counters pingCounters() {
         return ping;
     }
 

@@ -2,10 +2,13 @@ package io.rptun.examples.cli;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
+import io.rptun.core.nuttx.NuttxPing;
+import io.rptun.core.nuttx.NuttxServiceException;
+import io.rptun.core.nuttx.PingRequest;
+import io.rptun.core.nuttx.PingResult;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgPing;
 import io.rptun.core.rpmsg.RpmsgTxBuffer;
 import io.rptun.sim.OpenAmpLinuxDriver;
 import java.io.PrintWriter;
@@ -26,9 +29,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code rptun ping}: NuttX's {@code rpmsg ping <times> <length> <ack> <sleep_ms>} against a simulated
- * remote in a second JVM (which answers NuttX's ping protocol), or against OpenAMP's C echo remote with
- * {@code --openamp-linux}; then a pipelined phase for throughput.
+ * {@code rptun ping}: NuttX's {@code rpmsg ping <times> <length> <ack> <sleep_ms>} ({@link NuttxPing}, the
+ * current protocol) against a simulated remote in a second JVM (which answers it as NuttX does), or
+ * against OpenAMP's C echo remote with {@code --openamp-linux} (cookie-first echo messages); then a
+ * pipelined phase for throughput.
  */
 @Command(name = "ping", mixinStandardHelpOptions = true,
         description = {"Pings a remote like NuttX's 'rpmsg ping <times> <length> <ack> <sleep_ms>', and better:",
@@ -44,17 +48,18 @@ final class PingCommand implements Callable<Integer> {
     int times;
 
     @Option(names = {"-l", "--length"}, defaultValue = "64",
-            description = "message length in bytes, the 16-byte ping header included (default ${DEFAULT-VALUE})")
+            description = "message length in bytes, NuttX's 16-byte ping header included, at least 17 (default ${DEFAULT-VALUE})")
     int length;
 
     @Option(names = "--ack", defaultValue = "1",
-            description = "0: do not wait for answers; 1: wait for each answer; 2: wait, and have the peer check the fill pattern (default ${DEFAULT-VALUE})")
+            description = {"NuttX's <ack>, flag bits: 1 ACK (wait for each answer), 2 CHECK (the peer checks the fill pattern),",
+                    "4 RANDOMLEN (random lengths below --length); 3 = answered and checked (default ${DEFAULT-VALUE})"})
     int ack;
 
     @Option(names = "--sleep", defaultValue = "0", description = "milliseconds between pings (default ${DEFAULT-VALUE})")
     int sleepMs;
 
-    @Option(names = "--random", description = "random lengths from 16 to --length")
+    @Option(names = "--random", description = "random lengths from 17 to below --length (the RANDOMLEN bit of --ack)")
     boolean random;
 
     @Option(names = "--pipeline", defaultValue = "20000",
@@ -77,56 +82,97 @@ final class PingCommand implements Callable<Integer> {
     @Option(names = "--socket", defaultValue = OpenAmpLinuxProfile.SOCKET_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
     Path socket;
 
-    /** Answers as the listener saw them: the cookie, or -1 when a checked answer's data was not zeroed. */
+    /** Echo mode: the cookies of the answers as the listener saw them (-1 for a message too short). */
     private final BlockingQueue<Long> answers = new ArrayBlockingQueue<>(1 << 16);
     private final AtomicLong answered = new AtomicLong();
-    private volatile boolean echoMode;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (times < 1 || length < 1 || ack < 0 || ack > 2 || sleepMs < 0 || pipeline < 0) {
-            throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..2, --sleep >= 0, --pipeline >= 0");
+        if (times < 1 || length < 1 || ack < 0 || ack > NuttxPing.FLAGS_MASK || sleepMs < 0 || pipeline < 0) {
+            throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..7, --sleep >= 0, --pipeline >= 0");
         }
         if (openAmp) {
-            echoMode = true;
             OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofMillis(waitMs));
             try (Rptun host = Rptun.create(driver, RptunOptions.defaults().withReadyCommand(false))) {
                 RpmsgDevice device = host.start();
                 out.println("ping: OpenAMP Linux remote over " + shm + " and " + socket);
-                return ping(out, device, OpenAmpLinuxProfile.ENDPOINT_NAME);
+                return echoPing(out, device, OpenAmpLinuxProfile.ENDPOINT_NAME);
             }
         }
         try (LocalLink link = LocalLink.start("ping", busySpin)) {
             out.println("ping: simulated remote (pid " + link.remotePid() + ") over " + link.file()
                     + (busySpin ? ", busy-spin" : ", futex doorbells"));
-            return ping(out, link.device(), RpmsgPing.NAME);
+            return nuttxPing(out, link.device());
         }
     }
 
-    private int ping(PrintWriter out, RpmsgDevice device, String service) throws InterruptedException {
+    /** NuttX's {@code rpmsg ping} over {@link NuttxPing}, then the pipelined phase. */
+    private int nuttxPing(PrintWriter out, RpmsgDevice device) {
+        int flags = ack | (random ? NuttxPing.RANDOMLEN : 0);
+        try (NuttxPing ping = NuttxPing.open(device)) {
+            if (!ping.awaitBound(Duration.ofSeconds(10))) {
+                out.println("ping: the remote never announced '" + NuttxPing.NAME + "'");
+                return ExitCodes.FAILED;
+            }
+            Percentiles rtt = new Percentiles();
+            PingResult r;
+            try {
+                r = ping.ping(new PingRequest(times, length, flags, Duration.ofMillis(sleepMs), ANSWER_TIMEOUT),
+                        (i, len, nanos, ok) -> rtt.add(nanos));
+            } catch (NuttxServiceException e) {
+                out.println("ping: " + e.getMessage());
+                return ExitCodes.FAILED;
+            }
+            int max = Math.min(length, r.bufferLength());
+            out.println("ping times: " + times + ((flags & NuttxPing.RANDOMLEN) != 0 ? ", random lengths up to " + max
+                    : ", " + r.lastLength() + " bytes each") + " (buffer " + r.bufferLength() + ")");
+            if ((flags & NuttxPing.ACK) != 0) {
+                out.println("round trip: " + rtt.summary());
+                out.printf("rate: %.3f Mbits/sec (NuttX's figure: the last ping's bits over the average round trip)%n",
+                        r.rateMbits());
+            }
+            if (r.mismatched() > 0) {
+                out.println("ping: " + r.mismatched() + " answers did not match (not the echo of their ping)");
+            }
+            long badData = ping.counters().drops().count(NuttxServiceException.Reason.BAD_DATA);
+            if (pipeline > 0) {
+                long t0 = System.nanoTime();
+                int got = ping.pipelined(pipeline, max, Duration.ofSeconds(60));
+                printPipelined(out, got, System.nanoTime() - t0, max);
+                if (got != pipeline) {
+                    return ExitCodes.FAILED;
+                }
+                if (ping.counters().drops().count(NuttxServiceException.Reason.BAD_DATA) > badData) {
+                    out.println("ping: pipelined answers did not match");
+                    return ExitCodes.FAILED;
+                }
+            }
+            return r.mismatched() == 0 ? ExitCodes.OK : ExitCodes.FAILED;
+        }
+    }
+
+    /** OpenAMP's echo: each message carries its cookie in its first 8 bytes and comes back as it went. */
+    private int echoPing(PrintWriter out, RpmsgDevice device, String service) throws InterruptedException {
         RpmsgEndpoint ep = device.createEndpoint(service, (e, msg) -> {
             answered.incrementAndGet();
-            if (echoMode) {
-                answers.offer(msg.length() >= 8 ? msg.payload().get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : -1L);
-            } else if (RpmsgPing.cmd(msg) == RpmsgPing.ACK) {
-                answers.offer(ack == 2 && !RpmsgPing.dataZeroed(msg) ? -1L : RpmsgPing.cookie(msg));
-            }
+            answers.offer(msg.length() >= 8 ? msg.payload().get(ValueLayout.JAVA_LONG_UNALIGNED, 0) : -1L);
         });
         if (!ep.awaitBound(Duration.ofSeconds(10))) {
             out.println("ping: the remote never announced '" + service + "'");
             return ExitCodes.FAILED;
         }
+        boolean wait = (ack & NuttxPing.ACK) != 0;
         int max = Math.min(length, ep.maxPayload());
         Percentiles rtt = new Percentiles();
         long bytes = 0;
         int failures = 0;
         for (int i = 0; i < times; i++) {
-            int len = random ? ThreadLocalRandom.current().nextInt(Math.min(16, max), max + 1) : max;
+            int len = random ? ThreadLocalRandom.current().nextInt(Math.min(8, max), max + 1) : max;
             long t0 = System.nanoTime();
-            len = send(ep, ack == 0 ? RpmsgPing.SEND_NOACK : ack == 1 ? RpmsgPing.SEND : RpmsgPing.SEND_CHECK, len, i);
+            len = send(ep, len, i);
             bytes += len;
-            if (ack > 0) {
+            if (wait) {
                 Long cookie = answers.poll(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 if (cookie == null) {
                     out.println("ping: no answer to ping " + i + " within " + ANSWER_TIMEOUT);
@@ -142,17 +188,15 @@ final class PingCommand implements Callable<Integer> {
             }
         }
         out.println("ping times: " + times + (random ? ", random lengths up to " + max : ", " + max + " bytes each"));
-        if (ack > 0) {
+        if (wait) {
             out.println("round trip: " + rtt.summary());
             out.printf("rate: %.3f Mbits/sec (NuttX's figure: bytes per ping over the average round trip)%n",
                     bytes * 8.0 / times / (avgNanos(rtt, times) / 1e9) / 1e6);
         }
         if (failures > 0) {
-            out.println("ping: " + failures + " answers did not match" + (ack == 2 ? " (wrong cookie or data not checked)" : ""));
+            out.println("ping: " + failures + " answers did not match");
         }
-        if (echoMode || ack == 0) {
-            answers.clear();
-        }
+        answers.clear();
         if (pipeline > 0) {
             int code = pipelined(out, ep, max);
             if (code != ExitCodes.OK) {
@@ -166,7 +210,7 @@ final class PingCommand implements Callable<Integer> {
         return Math.max(1, p.totalNanos() / (double) n);
     }
 
-    /** Sends {@code pipeline} answered pings without waiting in between; rate of answers. */
+    /** Echo mode: sends {@code pipeline} messages without waiting in between; rate of answers. */
     private int pipelined(PrintWriter out, RpmsgEndpoint ep, int len) throws InterruptedException {
         answers.clear();
         long before = answered.get();
@@ -183,28 +227,27 @@ final class PingCommand implements Callable<Integer> {
             }
         });
         for (int i = 0; i < pipeline; i++) {
-            send(ep, RpmsgPing.SEND, len, i);
+            send(ep, len, i);
         }
         drain.join(Duration.ofSeconds(60));
-        double secs = (System.nanoTime() - t0) / 1e9;
         long got = answered.get() - before;
-        out.printf("pipelined: %d of %d answered in %.3f s: %.0f msg/s, %.1f MB/s each way (%d-byte messages)%n", got,
-                pipeline, secs, got / secs, got * (double) len / secs / 1e6, len);
+        printPipelined(out, got, System.nanoTime() - t0, len);
         return got == pipeline ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
-    /** One message: NuttX's ping header then the fill, or (echo mode) the cookie then zeros. */
-    private int send(RpmsgEndpoint ep, int cmd, int len, long cookie) {
+    private void printPipelined(PrintWriter out, long got, long nanos, int len) {
+        double secs = nanos / 1e9;
+        out.printf("pipelined: %d of %d answered in %.3f s: %.0f msg/s, %.1f MB/s each way (%d-byte messages)%n", got,
+                pipeline, secs, got / secs, got * (double) len / secs / 1e6, len);
+    }
+
+    /** One echo message: the cookie, then zeros. */
+    private static int send(RpmsgEndpoint ep, int len, long cookie) {
         RpmsgTxBuffer tx = ep.txBuffer();
         MemorySegment p = tx.payload();
-        int n;
-        if (echoMode) {
-            n = (int) Math.min(Math.max(len, 8), p.byteSize());
-            p.asSlice(0, n).fill((byte) 0);
-            p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, cookie);
-        } else {
-            n = RpmsgPing.write(p, cmd, len, cookie);
-        }
+        int n = (int) Math.min(Math.max(len, 8), p.byteSize());
+        p.asSlice(0, n).fill((byte) 0);
+        p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, cookie);
         tx.send(n);
         return n;
     }

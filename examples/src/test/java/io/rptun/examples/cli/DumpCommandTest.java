@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
+import io.rptun.core.nuttx.NuttxPing;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgPing;
 import io.rptun.sim.OpenAmpLinuxDriver;
 import io.rptun.sim.SimDriver;
 import io.rptun.sim.SimFile;
@@ -135,7 +135,7 @@ class DumpCommandTest {
             assertThat((long) Json.at(rings.get(1), "usedIdx")).isGreaterThanOrEqualTo(ECHOES);
             List<Object> names = Json.list(json, "endpoints", "nameService");
             assertThat(names).extracting(n -> Json.at(n, "name"))
-                    .contains(SimRemote.ECHO, SimRemote.SINK, RpmsgPing.NAME);
+                    .contains(SimRemote.ECHO, SimRemote.SINK, NuttxPing.NAME);
             long echoAddress = Integer.toUnsignedLong(echo.destination());
             assertThat(Json.list(json, "endpoints", "flows")).anySatisfy(f -> {
                 assertThat(Json.at(f, "src")).isEqualTo(echoAddress);
