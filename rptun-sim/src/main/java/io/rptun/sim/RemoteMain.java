@@ -6,7 +6,7 @@ import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgPing;
+import io.rptun.core.nuttx.NuttxPing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -198,7 +198,7 @@ public final class RemoteMain {
         try (Rptun rptun = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(options.attachTimeout())
                 .withReadyCommand(false))) {
             RpmsgDevice device = rptun.start();
-            device.createEndpoint(RpmsgPing.NAME, RpmsgPing.responder(new RpmsgPing.Counters()));
+            device.createEndpoint(NuttxPing.NAME, NuttxPing.responder(new NuttxPing.Counters()));
             if (echo) {
                 device.createEndpoint(SimRemote.ECHO, SimRemote.echoListener());
             }

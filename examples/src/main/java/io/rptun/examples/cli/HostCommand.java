@@ -3,6 +3,8 @@ package io.rptun.examples.cli;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
+import io.rptun.core.nuttx.NuttxPing;
+import io.rptun.core.nuttx.NuttxSyslogServer;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
@@ -121,6 +123,14 @@ final class HostCommand implements Callable<Integer> {
                 }
             });
             RpmsgDevice device = host.start();
+            if (nuttx) {
+                // What NuttX's server runs for its proxy: a ping responder and the syslog server.
+                device.createEndpoint(NuttxPing.NAME, NuttxPing.responder(new NuttxPing.Counters()));
+                NuttxSyslogServer.open(device, line -> {
+                    out.println("proxy log: " + line);
+                    out.flush();
+                });
+            }
             device.addServiceListener(new RpmsgServiceListener() {
                 @Override
                 public void serviceCreated(String name, int address) {

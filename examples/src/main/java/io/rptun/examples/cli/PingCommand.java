@@ -10,7 +10,11 @@ import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgTxBuffer;
+import io.rptun.sim.NuttxSimDriver;
+import io.rptun.sim.NuttxSimLayout;
+import io.rptun.sim.NuttxSimOptions;
 import io.rptun.sim.OpenAmpLinuxDriver;
+import org.jspecify.annotations.Nullable;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -70,14 +74,22 @@ final class PingCommand implements Callable<Integer> {
     boolean busySpin;
 
     @Option(names = "--wait-ms", defaultValue = "10000",
-            description = "with --openamp-linux: how long to wait for the remote's socket (default ${DEFAULT-VALUE})")
+            description = "with --openamp-linux or --nuttx-sim: how long to wait for the peer (default ${DEFAULT-VALUE})")
     long waitMs;
 
     @Option(names = "--openamp-linux", description = "ping OpenAMP's Linux echo remote over its shared file and socket")
     boolean openAmp;
 
-    @Option(names = "--shm", defaultValue = OpenAmpLinuxProfile.SHM_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
-    Path shm;
+    @Option(names = "--nuttx-sim", description = {"ping NuttX's simulator: rptun attaches as its proxy to a running NuttX",
+            "server over --shm (default /dev/shm/server-proxy); with --server, rptun is the server and a NuttX proxy attaches"})
+    boolean nuttx;
+
+    @Option(names = "--server", description = "with --nuttx-sim: be the server (create --shm, wait for NuttX's proxy)")
+    boolean asServer;
+
+    @Option(names = "--shm", description = "with --openamp-linux (default " + OpenAmpLinuxProfile.SHM_PATH
+            + ") or --nuttx-sim (default " + NuttxSimLayout.DEFAULT_PATH + ")")
+    @Nullable Path shm;
 
     @Option(names = "--socket", defaultValue = OpenAmpLinuxProfile.SOCKET_PATH, description = "with --openamp-linux (default ${DEFAULT-VALUE})")
     Path socket;
@@ -92,12 +104,28 @@ final class PingCommand implements Callable<Integer> {
         if (times < 1 || length < 1 || ack < 0 || ack > NuttxPing.FLAGS_MASK || sleepMs < 0 || pipeline < 0) {
             throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..7, --sleep >= 0, --pipeline >= 0");
         }
+        if (openAmp && nuttx) {
+            throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
+        }
         if (openAmp) {
-            OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(shm, socket, Duration.ofMillis(waitMs));
+            Path file = shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH);
+            OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(file, socket, Duration.ofMillis(waitMs));
             try (Rptun host = Rptun.create(driver, RptunOptions.defaults().withReadyCommand(false))) {
                 RpmsgDevice device = host.start();
-                out.println("ping: OpenAMP Linux remote over " + shm + " and " + socket);
+                out.println("ping: OpenAMP Linux remote over " + file + " and " + socket);
                 return echoPing(out, device, OpenAmpLinuxProfile.ENDPOINT_NAME);
+            }
+        }
+        if (nuttx) {
+            NuttxSimOptions o = NuttxSimOptions.defaults().withAttachTimeout(Duration.ofMillis(waitMs));
+            o = o.withPath(shm != null ? shm : o.path());
+            NuttxSimDriver driver = asServer ? NuttxSimDriver.server(o) : NuttxSimDriver.proxy(o);
+            try (Rptun link = Rptun.create(driver, RptunOptions.defaults().withReadyCommand(false)
+                    .withReadyTimeout(Duration.ofMillis(waitMs)).withMailboxTimeout(Duration.ofMillis(500)))) {
+                RpmsgDevice device = link.start();
+                out.println("ping: NuttX's " + (asServer ? o.remoteName() : o.hostName()) + " over " + o.path()
+                        + " (rptun is the " + driver.localCpuName() + ")");
+                return nuttxPing(out, device);
             }
         }
         try (LocalLink link = LocalLink.start("ping", busySpin)) {
