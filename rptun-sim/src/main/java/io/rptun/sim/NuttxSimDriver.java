@@ -10,6 +10,7 @@ import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.rpmsg.Doorbell;
 import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgOptions;
 import io.rptun.core.rsc.FwRscVdevLayout;
@@ -152,7 +153,6 @@ public final class NuttxSimDriver implements RptunDriver {
 
     private RptunResource.Attached attach(boolean asMaster, PeerNotifier notifier, RpmsgOptions rpmsg) {
         MemorySegment table = NuttxSimLayout.table(shm);
-        RpmsgOptions options = rpmsg.withVdev(NuttxSimLayout.RPMSG_VDEV);
         if (!asMaster) {
             long base = NuttxSimLayout.base(shm);
             if (base < 0 || base > Long.MAX_VALUE - NuttxSimLayout.FILE_SIZE) {
@@ -161,22 +161,26 @@ public final class NuttxSimDriver implements RptunDriver {
                         + "-byte window of physical addresses");
             }
             SharedRegion r = region(base);
-            LiveResourceTable t = ResourceTableParser.parse(table, ParseMode.NUTTX).attach(table);
+            ParsedResourceTable parsed = ResourceTableParser.parse(table, ParseMode.NUTTX);
+            LiveResourceTable t = parsed.attach(table);
             region = r;
             live = t;
+            RpmsgOptions options = rpmsg.withVdev(vdevOf(parsed, RpmsgAddresses.VIRTIO_ID_RPMSG).getFirst());
             return new RptunResource.Attached(RpmsgDevice.remote(r, t, notifier, options), t, null);
         }
         NuttxSimLayout.writeTable(shm, this.options.hostName(), this.options.remoteName());
         ParsedResourceTable parsed = ResourceTableParser.parse(table, ParseMode.NUTTX);
         LiveResourceTable t = parsed.attach(table);
-        long heapStart = placeVrings(parsed, t);
+        int rpmsgVdev = vdevOf(parsed, RpmsgAddresses.VIRTIO_ID_RPMSG).getFirst();
+        RpmsgOptions options = rpmsg.withVdev(rpmsgVdev);
+        long heapStart = placeVrings(parsed, t, rpmsgVdev);
         RptunResource.assignNotifyIds(parsed.table(), t);
         long base = shm.address();
         NuttxSimLayout.setBase(shm, base);
         SharedRegion r = region(base);
         region = r;
         live = t;
-        long carveoutEnd = t.carveoutDa(NuttxSimLayout.RPMSG_VDEV) + NuttxSimLayout.SHM_SIZE;
+        long carveoutEnd = t.carveoutDa(rpmsgVdev) + NuttxSimLayout.SHM_SIZE;
         CarveoutHeap heap = CarveoutHeap.of(heapStart, carveoutEnd - heapStart);
         RpmsgDevice device = RpmsgDevice.host(r, t, heap, notifier, options);
         // The master tells a slave that ran before it to reset, then says it booted (sim_rptun_get_resource).
@@ -188,12 +192,32 @@ public final class NuttxSimDriver implements RptunDriver {
     }
 
     /**
+     * The indices of the table's vdevs of virtio id {@code id}, in table order: the table may carry any
+     * number of vdevs of any type, and each is picked by its id.
+     *
+     * @throws SimException FOREIGN_FILE if there is none
+     */
+    private List<Integer> vdevOf(ParsedResourceTable parsed, int id) {
+        List<VdevResource> vdevs = parsed.table().vdevs();
+        List<Integer> found = new java.util.ArrayList<>();
+        for (int v = 0; v < vdevs.size(); v++) {
+            if (vdevs.get(v).id() == id) {
+                found.add(v);
+            }
+        }
+        if (found.isEmpty() && id == RpmsgAddresses.VIRTIO_ID_RPMSG) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, file.path() + ": the table has no rpmsg vdev");
+        }
+        return found;
+    }
+
+    /**
      * NuttX's {@code rptun_update_vring_da}: every vdev's vrings with da 0 go at the start of its carveout,
      * one after the other, each taking {@code ALIGN_UP(vring_size(num, align), align)} bytes.
      *
      * @return where the rpmsg vdev's heap starts (file offset)
      */
-    private static long placeVrings(ParsedResourceTable parsed, LiveResourceTable t) {
+    private static long placeVrings(ParsedResourceTable parsed, LiveResourceTable t, int rpmsgVdev) {
         List<VdevResource> vdevs = parsed.table().vdevs();
         long heapStart = 0;
         for (int v = 0; v < vdevs.size(); v++) {
@@ -204,7 +228,7 @@ public final class NuttxSimDriver implements RptunDriver {
                 t.setVringDa(v, i, cursor);
                 cursor += WireLayouts.alignUp(VringLayout.byteSize(r.num(), r.align()), r.align());
             }
-            if (v == NuttxSimLayout.RPMSG_VDEV) {
+            if (v == rpmsgVdev) {
                 heapStart = cursor;
             }
         }
@@ -348,9 +372,11 @@ public final class NuttxSimDriver implements RptunDriver {
             return;
         }
         boolean served = false;
-        for (int v = 0; v < entropy.length; v++) {
+        List<Integer> devices = vdevOf(t.parsed(), NuttxSimLayout.VIRTIO_ID_ENTROPY);
+        for (int k = 0; k < Math.min(devices.size(), entropy.length); k++) {
+            int v = devices.get(k);
             try {
-                VhostRng rng = entropy[v];
+                VhostRng rng = entropy[k];
                 if (rng == null) {
                     if ((t.status(v) & FwRscVdevLayout.STATUS_DRIVER_OK) == 0) {
                         continue;
@@ -360,12 +386,12 @@ public final class NuttxSimDriver implements RptunDriver {
                     rng = new VhostRng("rng" + v, Vring.at(r, t.vringDa(v, 0), ring.num(), ring.align()), r,
                             r.offsetOfDa(start, NuttxSimLayout.SHM_SIZE), r.offsetOfDa(start, NuttxSimLayout.SHM_SIZE)
                                     + NuttxSimLayout.SHM_SIZE);
-                    entropy[v] = rng;
+                    entropy[k] = rng;
                 }
                 served |= rng.serve();
             } catch (RuntimeException e) {
                 LOG.warn("{}: entropy device {} no longer served: {}", localCpuName(), v, e.getMessage());
-                entropy[v] = null;
+                entropy[k] = null;
                 t.setStatus(v, 0);
             }
         }

@@ -163,4 +163,33 @@ class NuttxSimDriverTest {
                         .isEqualTo(SimException.Reason.TIMEOUT));
         assertThat(dir.resolve("server-proxy")).as("a proxy never creates the file").doesNotExist();
     }
+
+    @Test
+    void aServerWhoseProxyNeverBootsFailsWithATimeoutAndRemovesItsFile() {
+        NuttxSimOptions quick = options().withAttachTimeout(Duration.ofMillis(300));
+        try (Rptun server = Rptun.create(NuttxSimDriver.server(quick), RptunOptions.defaults().withReadyCommand(false)
+                .withReadyTimeout(WAIT))) {
+            assertThatThrownBy(server::start).hasRootCauseInstanceOf(SimException.class)
+                    .rootCause().hasMessageContaining("to boot");
+            assertThat(server.state()).isEqualTo(RptunState.FAILED);
+        }
+        assertThat(dir.resolve("server-proxy")).doesNotExist();
+    }
+
+    @Test
+    void aProxyWhoseServerNeverSaysOkFailsWithATimeoutAndLeavesTheServersFile() throws Exception {
+        Path path = dir.resolve("server-proxy");
+        try (SimFile fake = SimFile.createRaw(path, NuttxSimLayout.FILE_SIZE, false)) {
+            NuttxSimLayout.writeTable(fake.segment(), "server", "proxy");
+            NuttxSimLayout.setVolatile(fake.segment(), NuttxSimLayout.BOOTM_OFFSET, NuttxSimLayout.STATUS_BOOT);
+            NuttxSimOptions quick = options().withAttachTimeout(Duration.ofMillis(300));
+            try (Rptun proxy = Rptun.create(NuttxSimDriver.proxy(quick), RptunOptions.defaults().withReadyTimeout(WAIT))) {
+                assertThatThrownBy(proxy::start).hasRootCauseInstanceOf(SimException.class)
+                        .rootCause().hasMessageContaining("to finish booting");
+            }
+            assertThat(NuttxSimLayout.getVolatile(fake.segment(), NuttxSimLayout.BOOTS_OFFSET))
+                    .as("the proxy said BOOT, as NuttX's does").isEqualTo(NuttxSimLayout.STATUS_BOOT);
+        }
+        assertThat(path).as("not the proxy's to delete").exists();
+    }
 }
