@@ -9,7 +9,9 @@ import io.rptun.core.rpmsg.RpmsgListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,43 +33,103 @@ public final class SimRemote implements AutoCloseable {
     /** The sink service's name. */
     public static final String SINK = "rptun-sink";
 
-    private final Rptun rptun;
+    private final SimOptions options;
+    private final boolean echo;
+    private final boolean sink;
+    private final List<RemoteServices> services;
+    /** The remote's lifecycle, once its driver opened the host's file (or why it could not). */
+    private final CompletableFuture<Rptun> rptun = new CompletableFuture<>();
     private final LongAdder sinkMessages = new LongAdder();
     private final LongAdder sinkBytes = new LongAdder();
     private final NuttxPing.Counters ping = new NuttxPing.Counters();
+    private volatile boolean closed;
+    private volatile @Nullable Thread starter;
 
     private SimRemote(SimOptions options, boolean echo, boolean sink, List<RemoteServices> services) {
-        SimDriver driver = SimDriver.remote(options);
-        this.rptun = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(options.attachTimeout()
-                .plus(Duration.ofSeconds(10))));
-        rptun.addListener(e -> {
+        this.options = options;
+        this.echo = echo;
+        this.sink = sink;
+        this.services = services;
+    }
+
+    /**
+     * Starts a remote over the host's file in the background and returns at once: the remote waits (up to
+     * {@code options.attachTimeout()}) for the file to appear and for a layout to attach to, so it may be
+     * started before or after the host. {@link #awaitRunning} waits for it; {@link #rptun()} gives its
+     * lifecycle once the file is open, or throws why it could not be opened.
+     */
+    public static SimRemote start(SimOptions options, boolean echo, boolean sink, List<RemoteServices> services) {
+        SimRemote remote = new SimRemote(Objects.requireNonNull(options, "options"), echo, sink, List.copyOf(services));
+        remote.starter = Thread.ofPlatform().daemon().name("sim-remote-start").start(remote::run);
+        return remote;
+    }
+
+    /**
+     * A {@link SimDriver.RemoteLauncher} that boots this kind of remote in this JVM after each layout: with it,
+     * {@code SimDriver.host(options, SimRemote.inThisJvm(options, true, false, List.of()))} is a whole loopback
+     * link.
+     * The remote uses the host's options with the file the host made.
+     */
+    public static SimDriver.RemoteLauncher inThisJvm(SimOptions options, boolean echo, boolean sink,
+            List<RemoteServices> services) {
+        Objects.requireNonNull(options, "options");
+        List<RemoteServices> copy = List.copyOf(services);
+        return new SimDriver.RemoteLauncher() {
+            private @Nullable SimRemote current;
+
+            @Override
+            public synchronized void launch(java.nio.file.Path file) {
+                stop(Duration.ZERO);
+                current = SimRemote.start(options.withPath(file), echo, sink, copy);
+            }
+
+            @Override
+            public synchronized void stop(Duration grace) {
+                SimRemote r = current;
+                current = null;
+                if (r != null) {
+                    r.close();
+                }
+            }
+        };
+    }
+
+    private void run() {
+        Rptun r;
+        try {
+            SimDriver driver = SimDriver.remote(options);
+            r = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(options.attachTimeout()
+                    .plus(Duration.ofSeconds(10))));
+        } catch (RuntimeException e) {
+            rptun.completeExceptionally(e);
+            if (!closed) {
+                LOG.warn("simulated remote could not open {}: {}", options.path(), e.getMessage());
+            }
+            return;
+        }
+        r.addListener(e -> {
             if (e.to() == RptunState.RUNNING) {
                 // Not on the serving thread that made the change: creating endpoints sends on the rings.
                 Thread.ofPlatform().daemon().name("sim-remote-services").start(() -> register(echo, sink, services));
             }
         });
-    }
-
-    /**
-     * Opens the host's file and starts attaching in the background; {@link #awaitRunning} waits for it.
-     *
-     * @throws SimException when the file is missing, foreign or of the wrong size
-     */
-    public static SimRemote start(SimOptions options, boolean echo, boolean sink, List<RemoteServices> services) {
-        SimRemote remote = new SimRemote(Objects.requireNonNull(options, "options"), echo, sink, List.copyOf(services));
-        Thread.ofPlatform().daemon().name("sim-remote-start").start(() -> {
-            try {
-                remote.rptun.start();
-            } catch (RuntimeException e) {
+        rptun.complete(r);
+        if (closed) {
+            r.close();
+            return;
+        }
+        try {
+            r.start();
+        } catch (RuntimeException e) {
+            if (!closed) {
                 LOG.warn("simulated remote did not start: {}", e.getMessage());
             }
-        });
-        return remote;
+        }
     }
 
     private void register(boolean echo, boolean sink, List<RemoteServices> services) {
         try {
-            RpmsgDevice device = rptun.device();
+            RpmsgDevice device = rptun().device();
             device.createEndpoint(NuttxPing.NAME, NuttxPing.responder(ping));
             if (echo) {
                 device.createEndpoint(ECHO, echoListener());
@@ -93,12 +155,23 @@ public final class SimRemote implements AutoCloseable {
 
     /** Waits until the remote is RUNNING and returns its device. */
     public RpmsgDevice awaitRunning(Duration timeout) {
-        return rptun.awaitRunning(timeout);
+        return rptun().awaitRunning(timeout);
     }
 
-    /** The remote's lifecycle. */
+    /**
+     * The remote's lifecycle, waiting while its driver looks for the host's file.
+     *
+     * @throws SimException (or another typed exception) why the file could not be opened
+     */
     public Rptun rptun() {
-        return rptun;
+        try {
+            return rptun.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
     }
 
     /** Messages the sink took. */
@@ -116,9 +189,27 @@ public final class SimRemote implements AutoCloseable {
         return sinkBytes.sum();
     }
 
-    /** Stops and detaches; the host sees the remote close. */
+    /** Stops and detaches (or stops looking for the host's file); the host sees the remote close. */
     @Override
     public void close() {
-        rptun.close();
+        closed = true;
+        Thread t = starter;
+        if (t != null && !rptun.isDone()) {
+            t.interrupt();
+        }
+        Rptun r = rptun.isCompletedExceptionally() ? null : rptun.getNow(null);
+        if (r != null) {
+            r.close();
+        } else if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Rptun late = rptun.isCompletedExceptionally() ? null : rptun.getNow(null);
+            if (late != null) {
+                late.close();
+            }
+        }
     }
 }
