@@ -1,0 +1,74 @@
+package io.rptun.test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rptun.core.lifecycle.RptunState;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.sim.SimRemote;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+@Timeout(120)
+class TestLinksTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    static void echoes(RpmsgDevice device, int n) throws InterruptedException {
+        BlockingQueue<String> got = new LinkedBlockingQueue<>();
+        RpmsgEndpoint echo = device.createEndpoint(SimRemote.ECHO, (ep, msg) -> got.add(msg.asString()));
+        assertThat(echo.awaitBound(WAIT)).isTrue();
+        for (int i = 0; i < n; i++) {
+            echo.send(("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        for (int i = 0; i < n; i++) {
+            assertThat(got.poll(20, TimeUnit.SECONDS)).isEqualTo("m" + i);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void everyTransportGivesAnEchoingPairInOneLineAndLeavesNothingBehind(Transport transport) throws Exception {
+        Path file;
+        Process child;
+        try (TestLink link = TestLinks.of(transport, RemoteSide.defaults())) {
+            echoes(link.hostDevice(), 500);
+            file = link.file();
+            child = link.remoteProcess();
+            if (transport == Transport.IN_PROCESS) {
+                assertThatThrownBy(link::host).hasMessageContaining("IN_PROCESS link has no Rptun lifecycle");
+            } else {
+                assertThat(link.host().state()).isEqualTo(RptunState.RUNNING);
+            }
+        }
+        if (file != null) {
+            assertThat(file).doesNotExist();
+        }
+        if (child != null) {
+            assertThat(child.isAlive()).isFalse();
+        }
+    }
+
+    @Test
+    void aRemoteInThisJvmIsReachableAndARemoteThatCrashesIsSeenAsLost() throws Exception {
+        try (TestLink link = TestLinks.simFile(RemoteSide.defaults().withSink(false))) {
+            assertThat(link.remoteDevice().localCpuName()).isNotEmpty();
+            assertThatThrownBy(link::killRemote).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("CHILD_JVM");
+        }
+        try (TestLink link = TestLinks.childJvm(RemoteSide.defaults())) {
+            echoes(link.hostDevice(), 10);
+            link.killRemote();
+            assertThat(link.host().awaitState(RptunState.PEER_LOST, WAIT)).isTrue();
+            echoes(link.host().reset(0), 10); // a new child JVM boots on the new layout
+        }
+    }
+}
