@@ -66,8 +66,7 @@ public final class NuttxSimDriver implements RptunDriver {
     private final MemorySegment shm;
     private final CounterDoorbell doorbell;
     private volatile @Nullable RptunCallback callback;
-    private volatile @Nullable Thread watcher;
-    private volatile boolean watching;
+    private final WatchThread watchThread = new WatchThread();
     private volatile long peerPid;
     private volatile @Nullable SharedRegion region;
     private volatile @Nullable LiveResourceTable live;
@@ -252,7 +251,7 @@ public final class NuttxSimDriver implements RptunDriver {
      */
     @Override
     public void start() {
-        stopWatching();
+        watchThread.stop();
         if (master) {
             awaitStatus(NuttxSimLayout.BOOTS_OFFSET, NuttxSimLayout.STATUS_BOOT, "a " + options.remoteName()
                     + " to boot (start NuttX's proxy, or 'rptun remote --nuttx-sim')");
@@ -266,7 +265,7 @@ public final class NuttxSimDriver implements RptunDriver {
                     + " to finish booting");
             NuttxSimLayout.setVolatile(shm, NuttxSimLayout.BOOTS_OFFSET, NuttxSimLayout.STATUS_OK);
         }
-        startWatching();
+        watchThread.start(localCpuName() + "-nuttx-sim-watch", this::watch);
     }
 
     private void awaitStatus(long offset, int bit, String what) {
@@ -287,7 +286,7 @@ public final class NuttxSimDriver implements RptunDriver {
 
     @Override
     public void stop() {
-        stopWatching();
+        watchThread.stop();
     }
 
     @Override
@@ -302,33 +301,12 @@ public final class NuttxSimDriver implements RptunDriver {
 
     // ---------------------------------------------------------------- watching the peer
 
-    private void startWatching() {
-        watching = true;
-        Thread t = Thread.ofPlatform().daemon().name(localCpuName() + "-nuttx-sim-watch").unstarted(this::watch);
-        watcher = t;
-        t.start();
-    }
-
-    private void stopWatching() {
-        watching = false;
-        Thread t = watcher;
-        watcher = null;
-        if (t != null && t != Thread.currentThread()) {
-            LockSupport.unpark(t);
-            try {
-                t.join(Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /** Serves the entropy devices (slave) every 10 ms and checks the peer every watch period. */
     private void watch() {
         long period = options.watchPeriod().toNanos();
         long nextCheck = System.nanoTime();
         PathState identity = PathState.of(file.path());
-        while (watching) {
+        while (watchThread.running()) {
             if (!master) {
                 serveEntropy();
             }

@@ -44,17 +44,7 @@ final class NuttxSimFiles {
     /** Returns normally only for a stale NuttX file; throws the refusal otherwise. */
     private static void checkStale(PathState existing) {
         Path path = existing.path();
-        if (existing.kind() != PathState.Kind.REGULAR) {
-            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, path + ": is " + existing.describe()
-                    + ", not NuttX's shared-memory file" + LEFT);
-        }
-        int me = ProcFs.myUid();
-        if (me >= 0 && existing.uid() != me) {
-            throw new SimException(SimException.Reason.FOREIGN_FILE, path + ": belongs to uid " + existing.uid() + LEFT);
-        }
-        if (!existing.ownerWritable()) {
-            throw new SimException(SimException.Reason.READ_ONLY, path + ": is read-only" + LEFT);
-        }
+        existing.requireOwnRegularWritable("NuttX's shared-memory file");
         if (existing.size() != NuttxSimLayout.FILE_SIZE) {
             throw new SimException(SimException.Reason.FOREIGN_FILE, path + ": is " + existing.size()
                     + " bytes, not NuttX's " + NuttxSimLayout.FILE_SIZE + "-byte simulator file" + LEFT);

@@ -132,18 +132,7 @@ public final class OpenAmpLinuxDriver implements RptunDriver {
     private static void checkStaleDemoFile(PathState existing, Path socket) {
         Path shm = existing.path();
         String left = "; it was left as it is";
-        if (existing.kind() != PathState.Kind.REGULAR) {
-            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, shm + ": is " + existing.describe()
-                    + ", not OpenAMP's shared-memory file" + left);
-        }
-        int me = ProcFs.myUid();
-        if (me >= 0 && existing.uid() != me) {
-            throw new SimException(SimException.Reason.FOREIGN_FILE, shm + ": belongs to uid " + existing.uid() + left);
-        }
-        if (!existing.ownerWritable()) {
-            throw new SimException(SimException.Reason.READ_ONLY, shm + ": is read-only (mode "
-                    + Integer.toOctalString(existing.mode() & 07777) + ")" + left);
-        }
+        existing.requireOwnRegularWritable("OpenAMP's shared-memory file");
         if (existing.size() != OpenAmpLinuxProfile.SHM_SIZE) {
             throw new SimException(SimException.Reason.FOREIGN_FILE, shm + ": is " + existing.size() + " bytes, not"
                     + " OpenAMP's demo region (" + OpenAmpLinuxProfile.SHM_SIZE + " bytes)" + left);

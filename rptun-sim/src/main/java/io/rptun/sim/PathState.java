@@ -117,6 +117,31 @@ public record PathState(Path path, Kind kind, long dev, long ino, int mode, int 
     }
 
     /**
+     * The first checks before replacing an existing file: it must be a regular file (a link is never
+     * followed), this user's, and writable by its owner. Returns normally if so.
+     *
+     * @param expected what the file should be, for the message: "an rptun simulator file"
+     * @throws SimException NOT_A_REGULAR_FILE, FOREIGN_FILE (another user's), READ_ONLY; the file is left as
+     *     it is
+     */
+    public void requireOwnRegularWritable(String expected) {
+        String left = "; it was left as it is";
+        if (kind != Kind.REGULAR) {
+            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, path + ": is " + describe() + ", not "
+                    + expected + left);
+        }
+        int me = ProcFs.myUid();
+        if (me >= 0 && uid != me) {
+            throw new SimException(SimException.Reason.FOREIGN_FILE, path + ": belongs to uid " + uid
+                    + ", not to this user (uid " + me + ")" + left);
+        }
+        if (!ownerWritable()) {
+            throw new SimException(SimException.Reason.READ_ONLY, path + ": is read-only (mode "
+                    + Integer.toOctalString(mode & 07777) + ")" + left);
+        }
+    }
+
+    /**
      * Deletes the file at {@link #path()} only if it is still this very file (same device and inode); a file
      * someone put there since is left alone.
      *

@@ -54,8 +54,7 @@ public final class SimDriver implements RptunDriver {
     private final RptunResource resource;
     private final @Nullable RemoteLauncher launcher;
     private volatile @Nullable RptunCallback callback;
-    private volatile @Nullable Thread watchdog;
-    private volatile boolean watching;
+    private final WatchThread watchThread = new WatchThread();
     private volatile long epoch;
     /** The peer's pid as the watchdog last read it (the header may be unmapped by the time it is asked). */
     private volatile long peerPid;
@@ -200,7 +199,7 @@ public final class SimDriver implements RptunDriver {
      */
     @Override
     public void start() {
-        stopWatchdog();
+        watchThread.stop();
         if (master) {
             epoch = header.bumpHostEpoch();
         } else {
@@ -209,7 +208,7 @@ public final class SimDriver implements RptunDriver {
         header.setPid(side, ProcessHandle.current().pid());
         header.setEpoch(side, epoch);
         header.setState(side, SimHeader.State.ATTACHED);
-        startWatchdog();
+        watchThread.start(localCpuName() + "-sim-watchdog", this::watch);
         RemoteLauncher l = launcher;
         if (master && l != null) {
             l.launch(file.path());
@@ -241,7 +240,7 @@ public final class SimDriver implements RptunDriver {
 
     @Override
     public void stop() {
-        stopWatchdog();
+        watchThread.stop();
         RemoteLauncher l = launcher;
         if (l != null) {
             l.stop(Duration.ofSeconds(2));
@@ -266,27 +265,6 @@ public final class SimDriver implements RptunDriver {
 
     // ---------------------------------------------------------------- liveness
 
-    private void startWatchdog() {
-        watching = true;
-        Thread t = Thread.ofPlatform().daemon().name(localCpuName() + "-sim-watchdog").unstarted(this::watch);
-        watchdog = t;
-        t.start();
-    }
-
-    private void stopWatchdog() {
-        watching = false;
-        Thread t = watchdog;
-        watchdog = null;
-        if (t != null && t != Thread.currentThread()) {
-            LockSupport.unpark(t);
-            try {
-                t.join(Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     /** Bumps our heartbeat and watches the peer's, every liveness / 5, until stopped. */
     private void watch() {
         long period = Math.max(1_000_000, options.liveness().toNanos() / 5);
@@ -296,7 +274,7 @@ public final class SimDriver implements RptunDriver {
         long lastChange = System.nanoTime();
         long claimedAt = 0;
         boolean attached = false;
-        while (watching) {
+        while (watchThread.running()) {
             header.bumpHeartbeat(side);
             long now = System.nanoTime();
             long peerEpoch = header.epoch(peer);

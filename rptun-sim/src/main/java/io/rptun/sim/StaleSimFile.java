@@ -37,19 +37,7 @@ final class StaleSimFile {
      */
     static void check(PathState existing, Duration liveness) {
         Path path = existing.path();
-        if (existing.kind() != PathState.Kind.REGULAR) {
-            throw new SimException(SimException.Reason.NOT_A_REGULAR_FILE, path + ": is " + existing.describe()
-                    + ", not an rptun simulator file" + LEFT);
-        }
-        int me = ProcFs.myUid();
-        if (me >= 0 && existing.uid() != me) {
-            throw new SimException(SimException.Reason.FOREIGN_FILE, path + ": belongs to uid " + existing.uid()
-                    + ", not to this user (uid " + me + ")" + LEFT);
-        }
-        if (!existing.ownerWritable()) {
-            throw new SimException(SimException.Reason.READ_ONLY, path + ": is read-only (mode "
-                    + Integer.toOctalString(existing.mode() & 07777) + ")" + LEFT);
-        }
+        existing.requireOwnRegularWritable("an rptun simulator file");
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
                 Arena arena = Arena.ofConfined()) {
             if (!existing.sameFileAs(PathState.of(path))) {
