@@ -6,6 +6,7 @@ import io.rptun.core.rpmsg.RpmsgMessage
 import io.rptun.reactive.NameServiceEvent
 import io.rptun.reactive.RpmsgChannel
 import io.rptun.reactive.RpmsgReactive
+import io.rptun.reactive.RptunReactive
 import java.time.Duration
 import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.channels.Channel
@@ -122,6 +123,17 @@ public fun RpmsgChannel.receiveAsFlow(): Flow<ByteArray> = receiveAsFlow(RpmsgMe
  * Announcements are few: the Java side queues them for a slow collector.
  */
 public fun RpmsgReactive.announcementsAsFlow(): Flow<NameServiceEvent> = announcements().pacedByCollector()
+
+/**
+ * The channel to [service] of every session of the link, as a [Flow] ([RptunReactive.channels]): one channel
+ * per session, as soon as its remote serves [service]. A channel fails when its session ends (PEER_LOST,
+ * DEVICE_CLOSED); catch that per channel and go on with the next one:
+ * `link.channelsAsFlow("sensor").collect { ch -> runCatching { ch.receiveAsFlow { ... }.collect { ... } } }`.
+ */
+public fun RptunReactive.channelsAsFlow(service: String): Flow<RpmsgChannel> = channels(service).pacedByCollector()
+
+/** The reactive layer of each session of the link, as a [Flow] ([RptunReactive.sessions]). */
+public fun RptunReactive.sessionsAsFlow(): Flow<RpmsgReactive> = sessions().pacedByCollector()
 
 /**
  * A publisher as a flow that requests one element at a time, when the collector is ready for it: a
