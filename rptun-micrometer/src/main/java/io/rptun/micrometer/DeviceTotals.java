@@ -5,6 +5,7 @@ import io.rptun.core.rpmsg.RpmsgException.Reason;
 import io.rptun.core.rpmsg.RpmsgStats;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
@@ -65,7 +66,7 @@ final class DeviceTotals {
         return total(s -> s.dropped(reason), () -> retiredDropped.getOrDefault(reason, 0L));
     }
 
-    private synchronized double total(ToLongFunction<RpmsgStats> of, java.util.function.LongSupplier retired) {
+    private synchronized double total(ToLongFunction<RpmsgStats> of, LongSupplier retired) {
         observe();
         RpmsgDevice d = last;
         return retired.getAsLong() + (d == null ? 0 : of.applyAsLong(d.stats()));

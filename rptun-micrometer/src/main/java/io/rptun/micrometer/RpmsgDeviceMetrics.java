@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -99,7 +100,7 @@ public final class RpmsgDeviceMetrics implements MeterBinder {
         for (Reason reason : DROP_REASONS) {
             FunctionCounter.builder(DROPPED, owner, o -> t.dropped(reason))
                     .description("inbound rpmsg messages dropped, and listener failures, by reason")
-                    .baseUnit("messages").tags(tags).tag(REASON_TAG, reason.name().toLowerCase(java.util.Locale.ROOT))
+                    .baseUnit("messages").tags(tags).tag(REASON_TAG, reason.name().toLowerCase(Locale.ROOT))
                     .register(registry);
         }
         gauge(registry, TX_FREE, "buffers", "TX buffers free now", s -> s.stats().txBuffersFree());

@@ -6,6 +6,7 @@ import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.rpmsg.RpmsgException;
+import io.rptun.core.rpmsg.RpmsgMessage;
 import io.rptun.sim.ChildJvmLauncher;
 import io.rptun.sim.SimDriver;
 import io.rptun.sim.SimFile;
@@ -13,6 +14,7 @@ import io.rptun.sim.SimOptions;
 import io.rptun.sim.SimRemote;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -125,12 +128,12 @@ class RptunReactiveTest {
     }
 
     private static String echo(RpmsgChannel channel, String text) {
-        Mono<String> reply = channel.receive().map(io.rptun.core.rpmsg.RpmsgMessage::asString).next();
-        return reply.zipWith(channel.sendBytes(Mono.just(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        Mono<String> reply = channel.receive().map(RpmsgMessage::asString).next();
+        return reply.zipWith(channel.sendBytes(Mono.just(text.getBytes(StandardCharsets.UTF_8)))
                 .then().then(Mono.just(1)), (r, x) -> r).block(WAIT);
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition) {
+    private static void awaitTrue(BooleanSupplier condition) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
             assertThat(System.nanoTime() - deadline).as("waited too long").isNegative();
