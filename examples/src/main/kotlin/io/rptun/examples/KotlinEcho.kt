@@ -3,27 +3,22 @@
 package io.rptun.examples
 
 import io.rptun.core.rpmsg.RpmsgLoopback
-import io.rptun.reactive.RpmsgChannel
+import io.rptun.kotlin.awaitClose
+import io.rptun.kotlin.awaitOpen
+import io.rptun.kotlin.receiveAsFlow
+import io.rptun.kotlin.send
 import io.rptun.reactive.RpmsgReactive
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
-import kotlinx.coroutines.reactive.asFlow
-import kotlinx.coroutines.reactor.awaitSingle
-import kotlinx.coroutines.reactor.awaitSingleOrNull
 import kotlinx.coroutines.runBlocking
-import reactor.core.publisher.Mono
 
 /*
- * The reactive rpmsg API from Kotlin coroutines: a host opens a channel to an echo service on the remote
- * (an in-process RpmsgLoopback), sends with a suspending function, and reads the replies as a Flow.
+ * The reactive rpmsg API from Kotlin coroutines, through rptun-kotlin: a host opens a channel to an echo
+ * service on the remote (an in-process RpmsgLoopback) with a suspending awaitOpen, sends with a suspending
+ * send, and reads the replies as a Flow whose collector paces the channel.
  */
-
-/** Sends one message and suspends until it is on the TX ring: a suspending face for `sendBytes(..).then()`. */
-suspend fun RpmsgChannel.send(payload: ByteArray) {
-    sendBytes(Mono.just(payload)).then().awaitSingleOrNull()
-}
 
 /** What one run did: what was sent, what came back, and the RX buffers still held once the channel closed. */
 data class EchoResult(val sent: List<String>, val received: List<String>, val heldAfterClose: Int)
@@ -36,17 +31,17 @@ fun runEcho(messages: List<String>): EchoResult = runBlocking {
 
         val rpmsg = RpmsgReactive.create(loop.host())
         try {
-            val channel = rpmsg.open("echo").awaitSingle()
-            // A message is valid inside onNext only, and asFlow() queues: turn it into a String first
-            // (inside onNext). Subscribed before the first send, so no reply waits for a receiver.
+            val channel = rpmsg.awaitOpen("echo")
+            // A message is valid inside onNext only: receiveAsFlow's block turns it into a String there.
+            // Collected before the first send, so no reply waits for a receiver.
             val replies = async(start = CoroutineStart.UNDISPATCHED) {
-                channel.receive().map { it.asString() }.asFlow().take(messages.size).toList()
+                channel.receiveAsFlow { it.asString() }.take(messages.size).toList()
             }
             for (m in messages) {
                 channel.send(m.encodeToByteArray())
             }
             val received = replies.await()
-            channel.close().awaitSingleOrNull()
+            channel.awaitClose()
             EchoResult(messages, received, loop.host().heldRxBuffers())
         } finally {
             rpmsg.dispose()

@@ -1,5 +1,8 @@
 package io.rptun.examples.cli;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.rptun.micrometer.RpmsgDeviceMetrics;
+import io.rptun.micrometer.RpmsgReactiveMetrics;
 import io.rptun.reactive.RpmsgChannel;
 import io.rptun.reactive.RpmsgReactive;
 import io.rptun.sim.SimRemote;
@@ -55,7 +58,13 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("demo: remote pid %d is up over %s after %d ms%n", link.remotePid(), link.file(),
                     (System.nanoTime() - t0) / 1_000_000);
             RpmsgReactive rpmsg = RpmsgReactive.create(link.device());
-            RpmsgChannel echo = rpmsg.open(SimRemote.ECHO, Duration.ofSeconds(10)).block(Duration.ofSeconds(20));
+            // The same figures as the stats line at the end, as Micrometer meters (rptun-micrometer).
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            new RpmsgDeviceMetrics(link.device(), "demo").bindTo(registry);
+            RpmsgReactiveMetrics channelMetrics = new RpmsgReactiveMetrics(rpmsg, "demo");
+            channelMetrics.bindTo(registry);
+            RpmsgChannel echo = rpmsg.open(SimRemote.ECHO, Duration.ofSeconds(10)).map(channelMetrics::track)
+                    .block(Duration.ofSeconds(20));
             if (echo == null) {
                 out.println("demo: no echo channel");
                 return ExitCodes.FAILED;
@@ -113,6 +122,7 @@ final class DemoCommand implements Callable<Integer> {
             inbound.dispose();
             echo.close().block(Duration.ofSeconds(10));
             out.println("demo: host " + link.device().stats());
+            MeterLines.of(registry).forEach(line -> out.println("demo: meter " + line));
             if (failure.get() != null) {
                 out.println("demo: receive failed: " + failure.get().getMessage());
                 return ExitCodes.FAILED;

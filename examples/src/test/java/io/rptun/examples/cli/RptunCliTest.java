@@ -96,7 +96,9 @@ class RptunCliTest {
         Run r = run("demo", "-n", "5000", "--pings", "100");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("channel 'rptun-echo' open").contains("round trip over 100 pings")
-                .contains("streamed 5,000 messages and got 5,000 back").contains("file removed, remote exited");
+                .contains("streamed 5,000 messages and got 5,000 back").contains("file removed, remote exited")
+                .contains("demo: meter rpmsg.messages.sent{link=demo} ")
+                .contains("demo: meter rpmsg.channel.delivered{endpoint=rptun-echo,link=demo} 5100 messages");
     }
 
     @Test
