@@ -3,11 +3,11 @@ package io.rptun.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rptun.examples.cli.RptunCliTest.Run;
-import io.rptun.sim.nuttx.NuttxModelOptions;
-import io.rptun.sim.nuttx.NuttxPing;
-import io.rptun.sim.nuttx.NuttxProxyModel;
-import io.rptun.sim.nuttx.NuttxServerModel;
-import io.rptun.sim.nuttx.NuttxSide;
+import io.rptun.test.nuttx.NuttxModelOptions;
+import io.rptun.test.nuttx.NuttxPing;
+import io.rptun.test.nuttx.NuttxProxyModel;
+import io.rptun.test.nuttx.NuttxServerModel;
+import io.rptun.test.nuttx.NuttxSide;
 import java.io.InputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;

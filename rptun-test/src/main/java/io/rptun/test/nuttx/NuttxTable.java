@@ -1,4 +1,4 @@
-package io.rptun.sim.nuttx;
+package io.rptun.test.nuttx;
 
 import static io.rptun.core.memory.WireLayouts.LE_U32;
 import static io.rptun.core.memory.WireLayouts.LE_U8;

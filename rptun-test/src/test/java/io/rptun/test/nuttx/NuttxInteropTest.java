@@ -1,4 +1,4 @@
-package io.rptun.sim;
+package io.rptun.test.nuttx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,11 +6,11 @@ import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.rpmsg.RpmsgDevice;
-import io.rptun.sim.nuttx.NuttxModelOptions;
-import io.rptun.sim.nuttx.NuttxProxyModel;
-import io.rptun.sim.nuttx.NuttxRpmsg;
-import io.rptun.sim.nuttx.NuttxServerModel;
-import io.rptun.sim.nuttx.NuttxSide;
+import io.rptun.sim.NuttxSimDriver;
+import io.rptun.sim.NuttxSimLayout;
+import io.rptun.sim.NuttxSimOptions;
+import io.rptun.sim.SimException;
+import io.rptun.sim.SimRemote;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.rptun.sim.nuttx;
+package io.rptun.test.nuttx;
 
 import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.virtio.VringAvailLayout;

@@ -1,4 +1,4 @@
-package io.rptun.sim.nuttx;
+package io.rptun.test.nuttx;
 
 import io.rptun.core.memory.SharedAccess;
 import java.io.IOException;

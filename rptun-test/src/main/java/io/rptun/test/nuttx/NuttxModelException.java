@@ -1,4 +1,4 @@
-package io.rptun.sim.nuttx;
+package io.rptun.test.nuttx;
 
 /**
  * What a NuttX model found wrong in the shared file (a bad index, length or address, a table that is not

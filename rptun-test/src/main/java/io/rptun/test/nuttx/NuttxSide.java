@@ -1,4 +1,4 @@
-package io.rptun.sim.nuttx;
+package io.rptun.test.nuttx;
 
 import java.nio.file.Path;
 import java.time.Duration;
