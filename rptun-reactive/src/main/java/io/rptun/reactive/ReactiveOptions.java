@@ -70,6 +70,16 @@ public record ReactiveOptions(int receiveBound, ReceiveOverflow overflow, long c
                 Duration.ofSeconds(10));
     }
 
+    /**
+     * {@link #defaults()} fitted to {@code device}: the bound is at most half its RX buffers, so a device
+     * with small rings (NuttX's simulator has 8 buffers a side) gets a bound of 4 instead of a refusal.
+     */
+    public static ReactiveOptions defaultsFor(io.rptun.core.rpmsg.RpmsgDevice device) {
+        ReactiveOptions d = defaults();
+        int rx = device.rxBuffers();
+        return rx <= 0 || d.receiveBound() < rx / 2 + 1 ? d : d.withReceiveBound(Math.max(1, rx / 2));
+    }
+
     public ReactiveOptions withReceiveBound(int value) {
         return new ReactiveOptions(value, overflow, copyBudget, deviceCopyBudget, sendPrefetch, openTimeout);
     }

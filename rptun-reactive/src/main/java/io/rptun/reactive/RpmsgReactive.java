@@ -61,6 +61,7 @@ public final class RpmsgReactive implements Disposable {
         return create(rptun.device());
     }
 
+
     /**
      * {@link #create(Rptun)} with {@code options}.
      *
@@ -70,9 +71,12 @@ public final class RpmsgReactive implements Disposable {
         return create(rptun.device(), options);
     }
 
-    /** The reactive layer over {@code device}, with {@link ReactiveOptions#defaults()}. */
+    /**
+     * The reactive layer over {@code device}, with {@link ReactiveOptions#defaultsFor} the device (the
+     * defaults, with a receive bound of at most half its RX buffers).
+     */
     public static RpmsgReactive create(RpmsgDevice device) {
-        return create(device, ReactiveOptions.defaults());
+        return create(device, ReactiveOptions.defaultsFor(device));
     }
 
     /**

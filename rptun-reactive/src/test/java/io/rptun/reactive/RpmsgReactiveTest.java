@@ -45,6 +45,16 @@ class RpmsgReactiveTest {
     }
 
     @Test
+    void theDefaultsFitADeviceWithSmallRingsAsNuttxsSimulatorHas() {
+        try (RpmsgLoopback small = RpmsgLoopback.start(RpmsgLoopback.table(8, 512))) {
+            RpmsgReactive fitted = RpmsgReactive.create(small.host());
+            assertThat(fitted.options().receiveBound()).isEqualTo(4);
+            fitted.dispose();
+        }
+        assertThat(ReactiveOptions.defaultsFor(loop.host())).isEqualTo(ReactiveOptions.defaults());
+    }
+
+    @Test
     void announcementsReplayTheKnownServicesThenFollowCreatesAndDestroys() {
         RpmsgEndpoint known = loop.remote().createEndpoint("known", ignore());
         await("the host heard of it", () -> loop.host().remoteServices().containsKey("known"));
