@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import io.rptun.core.virtio.VringException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,6 +32,12 @@ final class Notifications implements Doorbell.Poller {
     private volatile boolean managed;
     /** Whether the TX ring's notifications are on; under {@link #txLock}. */
     private boolean txOn = true;
+    /**
+     * The serving loop's doorbell and thread, recorded by {@link #await}: written by the serving thread, read
+     * by it in {@link #pauseInCallback}; volatile so that another thread reads a consistent pair or null.
+     */
+    private volatile @Nullable Doorbell servingBell;
+    private volatile @Nullable Thread servingThread;
     /** Serving thread only: the link whose RX notifications this side switched off, or null. */
     private @Nullable RpmsgLink rxQuiet;
 
@@ -40,6 +47,10 @@ final class Notifications implements Doorbell.Poller {
 
     /** The serving loop's wait: see {@link RpmsgDevice#awaitWork}. */
     boolean await(Doorbell bell, Duration timeout) {
+        if (servingBell != bell || servingThread != Thread.currentThread()) {
+            servingThread = Thread.currentThread();
+            servingBell = bell;
+        }
         RpmsgLink l = device.readyLinkOrNull();
         if (l == null) {
             return bell.await(timeout);
@@ -55,6 +66,25 @@ final class Notifications implements Doorbell.Poller {
             rxQuiet = l;
         }
         return bell.await(timeout, this);
+    }
+
+    /**
+     * The pause of a callback that waits for a TX buffer, between two looks at the rings. On the serving
+     * loop's own thread it waits on the serving loop's doorbell instead of sleeping blind: that takes the
+     * peer's kicks off the doorbell while the callback waits (a peer that writes one byte per kick into a
+     * socket, as OpenAMP's Linux programs do with a blocking {@code send}, stops dead when nobody reads
+     * them and the socket buffer fills, and then never returns the buffers this side waits for), and it
+     * wakes as soon as the peer kicks for the buffers it returned. A kick taken here is not lost: the
+     * serving loop looks at every ring again before it next sleeps. Any other thread (or before a serving
+     * loop first waited through {@link #await}) parks.
+     */
+    void pauseInCallback(long nanos) {
+        Doorbell b = servingBell;
+        if (b != null && servingThread == Thread.currentThread()) {
+            b.await(Duration.ofNanos(nanos));
+        } else {
+            LockSupport.parkNanos(this, nanos);
+        }
     }
 
     @Override

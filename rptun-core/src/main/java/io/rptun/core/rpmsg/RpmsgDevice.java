@@ -799,11 +799,17 @@ public final class RpmsgDevice implements AutoCloseable {
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
-                    throw new RpmsgException(Reason.NO_TX_BUFFER, name + ": no TX buffer came free within "
-                            + Duration.ofNanos(timeoutNanos) + " (the " + peerName() + " has not returned any)");
+                    RpmsgException timedOut = new RpmsgException(Reason.NO_TX_BUFFER, name + ": no TX buffer came"
+                            + " free within " + Duration.ofNanos(timeoutNanos) + " (the " + peerName()
+                            + " has not returned any)");
+                    if (dispatchLock.isHeldByCurrentThread()) {
+                        inbound.sendTimedOut(timedOut); // counted and logged for the endpoint whose callback sent
+                    }
+                    throw timedOut;
                 }
                 if (dispatchLock.isHeldByCurrentThread()) {
-                    // A send from a callback: keep giving the peer its buffers back (copying what they hold).
+                    // A send from a callback: keep giving the peer its buffers back (copying what they hold),
+                    // published and kicked before every pause; and keep taking the peer's kicks meanwhile.
                     try {
                         if (inbound.drainToBacklog(l)) {
                             continue;
@@ -811,7 +817,7 @@ public final class RpmsgDevice implements AutoCloseable {
                     } catch (VringException e) {
                         throw broken(e);
                     }
-                    LockSupport.parkNanos(this, Math.min(remaining, DISPATCHER_WAIT_NANOS));
+                    notifications.pauseInCallback(Math.min(remaining, DISPATCHER_WAIT_NANOS));
                     continue;
                 }
                 txLock.lock();
@@ -1116,11 +1122,23 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * A callback threw (or a send inside it timed out): counted on the endpoint and as a
+     * {@link Reason#CALLBACK_FAILED} drop, logged at WARN with the endpoint's name the first time for that
+     * endpoint and at DEBUG after that (a listener that fails on every message must not flood the log),
+     * and the serving thread goes on. Only a {@link VirtualMachineError} is rethrown.
+     */
     void callbackFailed(@Nullable RpmsgEndpoint ep, String callback, Throwable e) {
         if (e instanceof VirtualMachineError vme) {
             throw vme;
         }
-        LOG.warn("{}: {} of {} threw", name, callback, ep, e);
+        boolean first = ep == null || ep.countCallbackFailure();
+        if (first) {
+            LOG.warn("{}: {} of {} failed (logged once per endpoint; counted in callbackFailures()), the device"
+                    + " keeps serving", name, callback, ep, e);
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {} of {} failed again: {}", name, callback, ep, e.toString());
+        }
         drop(Reason.CALLBACK_FAILED, callback + " of " + ep + " threw " + e, e);
     }
 
