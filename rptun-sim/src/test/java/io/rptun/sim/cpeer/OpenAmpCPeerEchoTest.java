@@ -82,4 +82,26 @@ class OpenAmpCPeerEchoTest {
             assertThat(host.device().stats().dropped()).isEmpty();
         }
     }
+
+    @Test
+    void theRptunHostSendingFromItsCallbackNeverDeadlocksWithAnEchoRemoteThatDoesTooWhenBothRunOutOfBuffers()
+            throws Exception {
+        CEchoRemote remote = CEchoRemote.create(shm, socket, STALL);
+        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+            remote.deadline(DEADLINE.plus(WAIT));
+            remote.serve(WAIT);
+        }, r -> Thread.ofPlatform().daemon().name("c-echo-remote").start(r));
+        try (remote; RptunSides.FloodHost host = RptunSides.FloodHost.start(shm, socket, WAIT)) {
+            for (int size : SIZES) {
+                // 600 in flight: more than the 256 buffers of either ring, so both callbacks wait for buffers.
+                host.floodFromCallback(size, PER_SIZE, 600, DEADLINE);
+            }
+            host.sendShutdown();
+            served.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(remote.echoes()).isEqualTo(SIZES.length * PER_SIZE);
+            assertThat(remote.sendFailures()).as("%s", remote).isZero();
+            assertThat(host.device().stats().dropped()).isEmpty();
+            assertThat(host.device().endpoints()).allSatisfy(ep -> assertThat(ep.callbackFailures()).isZero());
+        }
+    }
 }

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -98,17 +99,21 @@ public final class RptunSides {
         private final RpmsgDevice device;
         private final RpmsgEndpoint ep;
         private final AtomicLong echoed = new AtomicLong();
+        private final AtomicLong next = new AtomicLong();
         private final AtomicReference<@Nullable String> wrong = new AtomicReference<>();
+        /** Serving thread only: which echoes of the round came back (each checked against its own number). */
+        private BitSet seen = new BitSet();
         private volatile long roundFirst;
+        private volatile long roundEnd;
         private volatile int roundSize;
-        private long nextSeq;
+        private volatile boolean sendFromCallback;
 
         private FloodHost(Path shm, Path socket, Duration timeout) {
             rptun = Rptun.create(OpenAmpLinuxDriver.host(shm, socket, timeout), RptunOptions.defaults()
                     .withReadyCommand(false));
             try {
                 device = rptun.start();
-                ep = device.createEndpoint(OpenAmpLinuxProfile.ENDPOINT_NAME, (e, msg) -> check(msg));
+                ep = device.createEndpoint(OpenAmpLinuxProfile.ENDPOINT_NAME, (e, msg) -> onEcho(msg));
                 if (!ep.awaitBound(timeout)) {
                     throw new IllegalStateException("the remote did not announce "
                             + OpenAmpLinuxProfile.ENDPOINT_NAME + " within " + timeout);
@@ -124,28 +129,63 @@ public final class RptunSides {
             return new FloodHost(shm, socket, timeout);
         }
 
-        private void check(RpmsgMessage msg) {
-            long seq = roundFirst + echoed.get();
+        private void onEcho(RpmsgMessage msg) {
             MemorySegment p = msg.payload();
-            if (wrong.get() == null && !EchoPattern.matches(p, 0, msg.length(), seq, roundSize)) {
-                wrong.set("expected echo " + seq + " of " + roundSize + " bytes, got " + msg.length()
-                        + " bytes carrying " + EchoPattern.seqOf(p, 0, msg.length()));
+            long seq = EchoPattern.seqOf(p, 0, msg.length());
+            long index = seq - roundFirst;
+            if (index < 0 || index >= roundEnd - roundFirst || seen.get((int) index)
+                    || !EchoPattern.matches(p, 0, msg.length(), seq, roundSize)) {
+                wrong.compareAndSet(null, "echo " + seq + " (" + msg.length() + " bytes) is not one of "
+                        + (roundEnd - roundFirst) + " echoes of " + roundSize + " bytes from " + roundFirst
+                        + " that has not come back yet");
+            } else {
+                seen.set((int) index);
             }
-            echoed.incrementAndGet();
+            if (sendFromCallback) {
+                sendNext(); // a blocking send from the callback, as an echo-from-callback peer does
+            }
+            echoed.incrementAndGet(); // last: publishes 'seen' to the thread that reads echoed
+        }
+
+        private void sendNext() {
+            long seq = next.getAndIncrement();
+            if (seq < roundEnd) {
+                ep.send(EchoPattern.bytes(seq, roundSize));
+            }
         }
 
         /**
-         * Sends {@code count} messages of {@code size} bytes and waits for every echo, each checked.
+         * Sends {@code count} messages of {@code size} bytes from this thread (blocking sends, as fast as
+         * TX buffers come back) and waits for every echo, each checked once.
          *
          * @throws CPeerException WRONG_ECHO; STALLED when the echoes are not all back by {@code deadline}
          */
         public void flood(int size, long count, Duration deadline) throws InterruptedException {
+            run(size, count, count, false, deadline);
+        }
+
+        /**
+         * Keeps {@code window} messages in flight: this thread sends the first {@code window}, then the
+         * callback sends one more (a blocking send from the callback) for each echo, until {@code count}.
+         * With a window larger than the rings, both sides run out of TX buffers while their callbacks send.
+         */
+        public void floodFromCallback(int size, long count, int window, Duration deadline)
+                throws InterruptedException {
+            run(size, count, Math.min(window, count), true, deadline);
+        }
+
+        private void run(int size, long count, long firstBurst, boolean fromCallback, Duration deadline)
+                throws InterruptedException {
             long end = System.nanoTime() + deadline.toNanos();
+            long first = next.get();
+            seen = new BitSet((int) count);
             roundSize = size;
-            roundFirst = nextSeq;
+            roundFirst = first;
+            roundEnd = first + count;
             echoed.set(0);
-            for (long i = 0; i < count; i++) {
-                ep.send(EchoPattern.bytes(nextSeq++, size));
+            sendFromCallback = fromCallback;
+            for (long i = 0; i < firstBurst; i++) {
+                sendNext();
                 if ((i & 1023) == 0) {
                     failIfWrongOrLate(end, deadline);
                 }
@@ -155,6 +195,10 @@ public final class RptunSides {
                 Thread.sleep(1);
             }
             failIfWrongOrLate(end, deadline);
+            if (seen.cardinality() != count) {
+                throw new CPeerException(CPeerException.Reason.WRONG_ECHO, "rptun host: " + seen.cardinality()
+                        + " distinct echoes of " + count);
+            }
         }
 
         private void failIfWrongOrLate(long end, Duration deadline) {
