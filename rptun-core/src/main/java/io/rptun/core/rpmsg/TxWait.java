@@ -21,11 +21,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li><b>Any other thread</b>: sleeps on a condition that every serving pass signals (the pass that the
  *       peer's kick for returned buffers starts), 10 ms at most between looks.</li>
  * </ul>
- * Both ask the peer for kicks on returned TX buffers while they wait ({@link Notifications#watchTx()}).
+ * Both ask the peer for kicks on returned TX buffers while they wait ({@link Notifications#watchTx()}); a
+ * non-serving sender only after a first short wait without (see {@link #await}).
  */
 final class TxWait {
     private static final long DISPATCHER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long SENDER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** A non-serving sender's first wait, before it asks the peer to kick for returned buffers. */
+    private static final long FIRST_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final RpmsgDevice device;
     private final RpmsgInbound inbound;
@@ -49,8 +52,16 @@ final class TxWait {
      */
     VringBuffer await(RpmsgLink l, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
+        boolean serving = dispatchLock.isHeldByCurrentThread();
+        // The serving thread asks for the peer's kicks at once: they end its pauses. Another thread first
+        // waits one short while without: against a peer that answers (an echo), every serving pass the
+        // answers start wakes it anyway, and a peer that kicks once per returned buffer (OpenAMP's C
+        // programs do) would otherwise double the kicks, and the wake-ups, of a busy link.
+        boolean watching = serving;
+        if (watching) {
+            notifications.watchTx();
+        }
         waiters.incrementAndGet();
-        notifications.watchTx();
         try {
             while (true) {
                 if (device.state() != RpmsgDevice.State.READY) {
@@ -61,7 +72,6 @@ final class TxWait {
                     return b;
                 }
                 long remaining = deadline - System.nanoTime();
-                boolean serving = dispatchLock.isHeldByCurrentThread();
                 if (remaining <= 0) {
                     RpmsgException timedOut = new RpmsgException(Reason.NO_TX_BUFFER, device.options().name()
                             + ": no TX buffer came free within " + Duration.ofNanos(timeoutNanos) + " (the "
@@ -85,7 +95,7 @@ final class TxWait {
                 lock.lock();
                 try {
                     if (device.state() == RpmsgDevice.State.READY && l.tx().freeBuffers() == 0 && !l.tx().hasInbound()) {
-                        freed.awaitNanos(Math.min(remaining, SENDER_WAIT_NANOS));
+                        freed.awaitNanos(Math.min(remaining, watching ? SENDER_WAIT_NANOS : FIRST_WAIT_NANOS));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -94,9 +104,15 @@ final class TxWait {
                 } finally {
                     lock.unlock();
                 }
+                if (!watching) {
+                    watching = true;
+                    notifications.watchTx();
+                }
             }
         } finally {
-            notifications.unwatchTx();
+            if (watching) {
+                notifications.unwatchTx();
+            }
             waiters.decrementAndGet();
         }
     }
