@@ -4,6 +4,7 @@ import io.rptun.sim.cpeer.CEchoRemote;
 import io.rptun.sim.cpeer.CFloodHost;
 import io.rptun.sim.cpeer.RptunSides;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,28 +68,33 @@ public final class OpenAmpEchoMain {
             }
         }
         Map<String, double[]> rates = new LinkedHashMap<>();
+        Map<String, double[]> cpus = new LinkedHashMap<>();
         for (String pair : PAIRS) {
             rates.put(pair, new double[rounds]);
+            cpus.put(pair, new double[rounds]);
         }
         for (int r = 0; r < rounds; r++) {
             for (String pair : PAIRS) {
                 double rate = run(pair, size, warmup, count);
                 rates.get(pair)[r] = rate;
-                System.out.printf(Locale.ROOT, "round %d %-12s %,12.0f echoes/s%n", r + 1, pair, rate);
+                cpus.get(pair)[r] = lastCpuMicros;
+                System.out.printf(Locale.ROOT, "round %d %-12s %,12.0f echoes/s %6.2f us CPU/echo%n", r + 1, pair,
+                        rate, lastCpuMicros);
             }
         }
         double reference = median(rates.get("model-model"));
         System.out.printf(Locale.ROOT, "%n%d echoes of %d bytes per run, median of %d rounds (model = OpenAMP's C"
                 + " program's behaviour)%n", count, size, rounds);
-        System.out.println("| flood host | echo remote | echoes/s | vs model-model |");
-        System.out.println("|---|---|---:|---:|");
+        System.out.println("| flood host | echo remote | echoes/s | vs model-model | CPU µs per echo (both sides) |");
+        System.out.println("|---|---|---:|---:|---:|");
         List<String> entries = new ArrayList<>();
         for (String pair : PAIRS) {
             double m = median(rates.get(pair));
             String[] sides = pair.split("-");
-            System.out.printf(Locale.ROOT, "| %s | %s | %,.0f | %.2f× |%n", sides[0], sides[1], m, m / reference);
-            entries.add(String.format(Locale.ROOT, "{\"pair\":\"%s\",\"echoesPerSecond\":%.0f,\"rounds\":%s}", pair, m,
-                    Arrays.toString(rates.get(pair))));
+            double c = median(cpus.get(pair));
+            System.out.printf(Locale.ROOT, "| %s | %s | %,.0f | %.2f× | %.2f |%n", sides[0], sides[1], m, m / reference, c);
+            entries.add(String.format(Locale.ROOT, "{\"pair\":\"%s\",\"echoesPerSecond\":%.0f,\"cpuMicrosPerEcho\":%.3f,"
+                    + "\"rounds\":%s}", pair, m, c, Arrays.toString(rates.get(pair))));
         }
         if (json != null) {
             Files.writeString(json, String.format(Locale.ROOT, "{\"count\":%d,\"size\":%d,\"results\":[%s]}%n", count,
@@ -127,10 +133,13 @@ public final class OpenAmpEchoMain {
             host.flood(size, warmup);
             long hostKicks = host.kicksSent();
             long remoteKicks = remote.kicks();
+            long c0 = cpuNanos();
             long t0 = System.nanoTime();
             host.flood(size, count);
             double rate = count / ((System.nanoTime() - t0) / 1e9);
+            cpu(c0, count);
             kicks(host.kicksSent() - hostKicks, remote.kicks() - remoteKicks, count);
+            System.out.println("        remote send sleeps: " + remote.sendSleeps());
             host.sendShutdown();
             remote.awaitEnd();
             return rate;
@@ -144,15 +153,29 @@ public final class OpenAmpEchoMain {
             host.flood(size, warmup, DEADLINE);
             long hostKicks = host.device().stats().notificationsSent();
             long remoteKicks = remote.kicks();
+            long c0 = cpuNanos();
             long t0 = System.nanoTime();
             host.flood(size, count, DEADLINE);
             double rate = count / ((System.nanoTime() - t0) / 1e9);
+            cpu(c0, count);
             kicks(host.device().stats().notificationsSent() - hostKicks, remote.kicks() - remoteKicks, count);
             System.out.println("        remote send sleeps: " + remote.sendSleeps());
             host.sendShutdown();
             remote.awaitEnd();
             return rate;
         }
+    }
+
+    /** CPU time of this whole process (both sides of the pair, and nothing else runs in it). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    private static double lastCpuMicros;
+
+    private static void cpu(long before, long count) {
+        lastCpuMicros = (cpuNanos() - before) / 1e3 / count;
     }
 
     private static void kicks(long host, long remote, long count) {

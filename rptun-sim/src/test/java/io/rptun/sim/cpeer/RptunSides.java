@@ -150,9 +150,16 @@ public final class RptunSides {
         private void sendNext() {
             long seq = next.getAndIncrement();
             if (seq < roundEnd) {
-                ep.send(EchoPattern.bytes(seq, roundSize));
+                // One staging segment per sending thread (this one and the serving thread's callbacks): no
+                // allocation per message, as the C host fills its buffer in place.
+                MemorySegment payload = STAGING.get().asSlice(0, roundSize);
+                EchoPattern.fill(payload, 0, seq, roundSize);
+                ep.send(payload);
             }
         }
+
+        private static final ThreadLocal<MemorySegment> STAGING = ThreadLocal.withInitial(
+                () -> MemorySegment.ofArray(new byte[EchoPattern.MAX_SIZE]));
 
         /**
          * Sends {@code count} messages of {@code size} bytes from this thread (blocking sends, as fast as
