@@ -133,7 +133,7 @@ public final class OpenAmpEchoMain {
             host.flood(size, warmup);
             long hostKicks = host.kicksSent();
             long remoteKicks = remote.kicks();
-            long c0 = cpuNanos();
+            long c0 = cpuNanosAndThreads();
             long t0 = System.nanoTime();
             host.flood(size, count);
             double rate = count / ((System.nanoTime() - t0) / 1e9);
@@ -153,7 +153,7 @@ public final class OpenAmpEchoMain {
             host.flood(size, warmup, DEADLINE);
             long hostKicks = host.device().stats().notificationsSent();
             long remoteKicks = remote.kicks();
-            long c0 = cpuNanos();
+            long c0 = cpuNanosAndThreads();
             long t0 = System.nanoTime();
             host.flood(size, count, DEADLINE);
             double rate = count / ((System.nanoTime() - t0) / 1e9);
@@ -176,6 +176,29 @@ public final class OpenAmpEchoMain {
 
     private static void cpu(long before, long count) {
         lastCpuMicros = (cpuNanos() - before) / 1e3 / count;
+        if (Boolean.getBoolean("openamp.threads")) {
+            java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            for (long id : mx.getAllThreadIds()) {
+                java.lang.management.ThreadInfo info = mx.getThreadInfo(id);
+                long t = mx.getThreadCpuTime(id);
+                Long b = threadCpu.get(id);
+                if (info != null && t > 0 && b != null && t - b > 1_000_000) {
+                    System.out.printf(Locale.ROOT, "          %-28s %6.2f us/echo%n", info.getThreadName(),
+                            (t - b) / 1e3 / count);
+                }
+            }
+        }
+    }
+
+    private static final Map<Long, Long> threadCpu = new java.util.HashMap<>();
+
+    private static long cpuNanosAndThreads() {
+        threadCpu.clear();
+        java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (long id : mx.getAllThreadIds()) {
+            threadCpu.put(id, mx.getThreadCpuTime(id));
+        }
+        return cpuNanos();
     }
 
     private static void kicks(long host, long remote, long count) {
