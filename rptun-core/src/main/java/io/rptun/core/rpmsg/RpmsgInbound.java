@@ -285,11 +285,15 @@ final class RpmsgInbound {
 
     /**
      * A send from inside the running onMessage timed out waiting for a TX buffer: reported as a failure of
-     * that endpoint's callback whether or not the callback catches it (once, even if it escapes).
+     * that endpoint's callback whether or not the callback catches it (once, even if it escapes). A send of
+     * the device's own on this thread outside any onMessage (a name-service answer) is not a callback's.
      */
     void sendTimedOut(RpmsgException timedOut) {
         RpmsgEndpoint ep = dispatching;
-        device.callbackFailed(ep, ep == null ? "a send from a callback" : "a send from onMessage", timedOut);
+        if (ep == null) {
+            return; // the device's own send (a name-service answer): its caller reports it
+        }
+        device.callbackFailed(ep, "a send from onMessage", timedOut);
         reported = timedOut;
     }
 
