@@ -549,6 +549,12 @@ public final class RpmsgDevice implements AutoCloseable {
         if (b == null) {
             return false;
         }
+        if (ep.isDestroyed()) {
+            // Destroyed while this send waited for the buffer: its address may already be someone else's.
+            l.tx().release(b);
+            hooks.fireTxAvailable();
+            throw ep.destroyedError();
+        }
         if (RpmsgHeaderLayout.SIZE + length > b.capacity()) {
             l.tx().release(b);
             throw tooLarge(length, b.capacity() - RpmsgHeaderLayout.SIZE);
