@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li><b>RX</b> (the ring the peer sends on): off while the serving thread is awake; switched on (then a
  *       recheck of the ring, Dekker-style against the peer's publish, fence and flag read) only just before
- *       it blocks in the doorbell, and off again once it wakes. A busy-spinning loop never switches it on.</li>
+ *       it blocks in the doorbell, and off again once it wakes. Before that, the loop keeps looking at the
+ *       rings for 20 us (yielding), so a busy peer's next message is caught without a kick or a wake-up.
+ *       A busy-spinning loop never switches it on.</li>
  *   <li><b>TX</b> (the peer handing back buffers this side sent in): off unless somebody waits for a TX
  *       buffer ({@link #watchTx()}: a blocked {@code send}, the reactive layer's waiting senders); the
  *       first watcher switches it on and rechecks, the last one off.</li>
