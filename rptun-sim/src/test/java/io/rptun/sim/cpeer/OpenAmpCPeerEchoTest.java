@@ -33,7 +33,7 @@ class OpenAmpCPeerEchoTest {
     private static final Duration STALL = Duration.ofSeconds(30);
     private static final boolean LONG = "long".equals(System.getProperty("rptun.openamp", "short"));
     /**
-     * Long: every 24th size from 17 up, and 496: 21 of OpenAMP's 480 sizes, 1,048,576 echoes each, about 3
+     * Long: every 24th size from 17 up, and 496: 21 of OpenAMP's 480 sizes, 1,048,576 echoes each, 1.5 to 3
      * minutes a test here (all 480 would take over an hour per test). Short: four sizes, 25,000 each.
      */
     private static final int[] SIZES = LONG ? IntStream.concat(IntStream.iterate(EchoPattern.MIN_SIZE,
