@@ -6,6 +6,9 @@
 #                               benchmarks/target/results/table.md
 #   benchmarks/run.sh --quick   a check that everything runs (about 5 minutes): 1 fork, 1 × 1 s iterations,
 #                               fewer round trips; writes benchmarks/target/results/benchmarks.svg instead
+#   benchmarks/run.sh --openamp only the OpenAMP pairing of the full run (about 2 minutes): echoes per second
+#                               of the C-program model and rptun as flood host and echo remote, each pair
+#                               against each (benchmarks/target/results/openamp.txt and .json)
 #
 # Builds the module first. Every figure comes from this one run; the results (JMH JSON, ping-pong and
 # idle JSON, the table, the chart) land in benchmarks/target/results/. The benchmarks spin on two
@@ -15,17 +18,28 @@ cd "$(dirname "$0")/.."
 . .ci/java25.sh
 
 quick=false
+openamp_only=false
 if [ "${1:-}" = "--quick" ]; then
   quick=true
+elif [ "${1:-}" = "--openamp" ]; then
+  openamp_only=true
 elif [ $# -gt 0 ]; then
-  echo "usage: benchmarks/run.sh [--quick]" >&2
+  echo "usage: benchmarks/run.sh [--quick | --openamp]" >&2
   exit 2
 fi
 
-./mvnw -B -q -pl benchmarks -am package -Dmaven.test.skip=true
+# -DskipTests, not -Dmaven.test.skip: the models of OpenAMP's C programs come from rptun-sim's test jar.
+./mvnw -B -q -pl benchmarks -am package -DskipTests
 jar=benchmarks/target/benchmarks.jar
 out=benchmarks/target/results
 mkdir -p "$out"
+if $openamp_only; then
+  echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+  java --enable-native-access=ALL-UNNAMED -cp "$jar" io.rptun.benchmarks.harness.OpenAmpEchoMain \
+    --warmup 100000 --count 500000 --rounds 3 --json "$out/openamp.json" | tee "$out/openamp.txt"
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+  exit 0
+fi
 load="$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 echo "load average before the run: $load"
 # The 1-minute load every 10 s while it runs, for the report: on a shared machine the figures need it.
@@ -40,17 +54,24 @@ if $quick; then
   jmh_args+=(-wi 1 -i 1 -w 1s -r 1s -f 1)
   pingpong_args=(--warmup 20000 --count 50000)
   idle_args=(--seconds 5 --settle 3)
+  openamp_args=(--warmup 20000 --count 100000 --rounds 1)
   svg="$out/benchmarks.svg"
 else
   jmh_args+=(-f 3)
   pingpong_args=(--warmup 100000 --count 500000)
   idle_args=(--seconds 30 --settle 10)
+  openamp_args=(--warmup 100000 --count 500000 --rounds 3)
   svg=docs/benchmarks.svg
 fi
 java -jar "$jar" 'OneWay|RptunProbe|PathCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
 
 java --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.PingPongMain "${pingpong_args[@]}" --json "$out/pingpong.json" | tee "$out/pingpong.txt"
+
+# Echoes per second over OpenAMP's Linux demo protocol: the model of OpenAMP's C programs and rptun, in
+# every pairing (docs/benchmarks.md, "Against OpenAMP's C programs").
+java --enable-native-access=ALL-UNNAMED -cp "$jar" \
+  io.rptun.benchmarks.harness.OpenAmpEchoMain "${openamp_args[@]}" --json "$out/openamp.json" | tee "$out/openamp.txt"
 
 java --enable-native-access=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.IdleCpuMain "${idle_args[@]}" --threads --json "$out/idle.json" | tee "$out/idle.txt"

@@ -635,11 +635,17 @@ public final class Rptun implements AutoCloseable {
                 try {
                     handled = device.process();
                 } catch (RpmsgException e) {
-                    if (running) {
-                        failure = e;
-                        transition(RptunState.FAILED, e.getMessage());
+                    if (!isFinal(device.state())) {
+                        // Not the device's failure (that makes it BROKEN or PEER_LOST first): serve on.
+                        LOG.warn("{}: serving pass failed, serving on: {}", describe(), e.getMessage());
+                        handled = 0;
+                    } else {
+                        if (running) {
+                            failure = e;
+                            transition(RptunState.FAILED, e.getMessage());
+                        }
+                        return;
                     }
-                    return;
                 } catch (RuntimeException e) {
                     LOG.error("{}: unexpected failure while serving", describe(), e);
                     handled = 0;
@@ -666,6 +672,11 @@ public final class Rptun implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The link fails only for a device that can never serve again: broken, peer lost, closed. */
+    private static boolean isFinal(RpmsgDevice.State s) {
+        return s == RpmsgDevice.State.BROKEN || s == RpmsgDevice.State.PEER_LOST || s == RpmsgDevice.State.CLOSED;
     }
 
     /** The local device saw its peer (remote: DRIVER_OK): the remote announces itself to the master. */

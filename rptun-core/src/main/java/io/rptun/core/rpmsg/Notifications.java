@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import io.rptun.core.virtio.VringException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li><b>RX</b> (the ring the peer sends on): off while the serving thread is awake; switched on (then a
  *       recheck of the ring, Dekker-style against the peer's publish, fence and flag read) only just before
- *       it blocks in the doorbell, and off again once it wakes. A busy-spinning loop never switches it on.</li>
+ *       it blocks in the doorbell, and off again once it wakes. Before that, the loop keeps looking at the
+ *       rings for 20 us (yielding), so a busy peer's next message is caught without a kick or a wake-up.
+ *       A busy-spinning loop never switches it on.</li>
  *   <li><b>TX</b> (the peer handing back buffers this side sent in): off unless somebody waits for a TX
  *       buffer ({@link #watchTx()}: a blocked {@code send}, the reactive layer's waiting senders); the
  *       first watcher switches it on and rechecks, the last one off.</li>
@@ -24,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * device served by a loop of the application's own, woken by kicks, behaves as before.
  */
 final class Notifications implements Doorbell.Poller {
+    /** How long {@link #await} keeps looking at the rings before it blocks in the doorbell. */
+    private static final long LOOK_BEFORE_BLOCKING_NANOS = 20_000;
     private final RpmsgDevice device;
     private final AtomicInteger txInterest = new AtomicInteger();
     private final Object txLock = new Object();
@@ -31,6 +36,12 @@ final class Notifications implements Doorbell.Poller {
     private volatile boolean managed;
     /** Whether the TX ring's notifications are on; under {@link #txLock}. */
     private boolean txOn = true;
+    /**
+     * The serving loop's doorbell and thread, recorded by {@link #await}: written by the serving thread, read
+     * by it in {@link #pauseInCallback}; volatile so that another thread reads a consistent pair or null.
+     */
+    private volatile @Nullable Doorbell servingBell;
+    private volatile @Nullable Thread servingThread;
     /** Serving thread only: the link whose RX notifications this side switched off, or null. */
     private @Nullable RpmsgLink rxQuiet;
 
@@ -40,6 +51,10 @@ final class Notifications implements Doorbell.Poller {
 
     /** The serving loop's wait: see {@link RpmsgDevice#awaitWork}. */
     boolean await(Doorbell bell, Duration timeout) {
+        if (servingBell != bell || servingThread != Thread.currentThread()) {
+            servingThread = Thread.currentThread();
+            servingBell = bell;
+        }
         RpmsgLink l = device.readyLinkOrNull();
         if (l == null) {
             return bell.await(timeout);
@@ -54,7 +69,37 @@ final class Notifications implements Doorbell.Poller {
             }
             rxQuiet = l;
         }
+        // A short look before the doorbell (with the peer's notifications still off): a peer that is busy
+        // sends again within microseconds, and catching that here saves it a kick and this side a
+        // wake-up; a peer that kicks once per message (OpenAMP's C programs) otherwise costs one of each per
+        // message at any rate below this side's. Yielding, so that on a small machine the peer gets the CPU.
+        long until = System.nanoTime() + LOOK_BEFORE_BLOCKING_NANOS;
+        do {
+            if (device.hasPendingWork()) {
+                return true;
+            }
+            Thread.yield();
+        } while (System.nanoTime() - until < 0);
         return bell.await(timeout, this);
+    }
+
+    /**
+     * The pause of a callback that waits for a TX buffer, between two looks at the rings. On the serving
+     * loop's own thread it waits on the serving loop's doorbell instead of sleeping blind: that takes the
+     * peer's kicks off the doorbell while the callback waits (a peer that writes one byte per kick into a
+     * socket, as OpenAMP's Linux programs do with a blocking {@code send}, stops dead when nobody reads
+     * them and the socket buffer fills, and then never returns the buffers this side waits for), and it
+     * wakes as soon as the peer kicks for the buffers it returned. A kick taken here is not lost: the
+     * serving loop looks at every ring again before it next sleeps. Any other thread (or before a serving
+     * loop first waited through {@link #await}) parks.
+     */
+    void pauseInCallback(long nanos) {
+        Doorbell b = servingBell;
+        if (b != null && servingThread == Thread.currentThread()) {
+            b.await(Duration.ofNanos(nanos));
+        } else {
+            LockSupport.parkNanos(this, nanos);
+        }
     }
 
     @Override

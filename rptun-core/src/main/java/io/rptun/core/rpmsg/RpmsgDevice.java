@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One rpmsg vdev over virtio (two vrings) in either role: the {@link Role#HOST} is the virtio driver,
- * the {@link Role#REMOTE} the virtio device (wire-format.md section 3). Holds the endpoints and runs the
+ * the {@link Role#REMOTE} the virtio device (docs/protocols.md section 3). Holds the endpoints and runs the
  * name service.
  *
  * <h2>Start-up</h2>
@@ -82,7 +81,6 @@ public final class RpmsgDevice implements AutoCloseable {
 
     static final long TRY = -1;
     private static final long DISPATCHER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long SENDER_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgDevice.class);
 
     private final Role role;
@@ -111,9 +109,7 @@ public final class RpmsgDevice implements AutoCloseable {
     private final ReentrantLock dispatchLock = new ReentrantLock();
     private final RpmsgInbound inbound;
 
-    private final ReentrantLock txLock = new ReentrantLock();
-    private final Condition txFreed = txLock.newCondition();
-    private final AtomicInteger txWaiters = new AtomicInteger();
+    private final TxWait txWait;
     private final AtomicInteger txAllocated = new AtomicInteger();
 
     private final LongAdder sent = new LongAdder();
@@ -137,6 +133,7 @@ public final class RpmsgDevice implements AutoCloseable {
         this.nameService = new RpmsgNameService(this, registry, lock);
         int rxNum = vdevInfo.rxNum();
         this.inbound = new RpmsgInbound(this, registry, nameService, rxNum, options.rxBatch());
+        this.txWait = new TxWait(this, inbound, notifications, dispatchLock);
     }
 
     /**
@@ -311,7 +308,7 @@ public final class RpmsgDevice implements AutoCloseable {
         } catch (VringException e) {
             throw broken(e);
         } finally {
-            signalTxWaiters();
+            txWait.signal();
         }
     }
 
@@ -552,6 +549,12 @@ public final class RpmsgDevice implements AutoCloseable {
         if (b == null) {
             return false;
         }
+        if (ep.isDestroyed()) {
+            // Destroyed while this send waited for the buffer: its address may already be someone else's.
+            l.tx().release(b);
+            hooks.fireTxAvailable();
+            throw ep.destroyedError();
+        }
         if (RpmsgHeaderLayout.SIZE + length > b.capacity()) {
             l.tx().release(b);
             throw tooLarge(length, b.capacity() - RpmsgHeaderLayout.SIZE);
@@ -739,10 +742,11 @@ public final class RpmsgDevice implements AutoCloseable {
         if (b != null || timeoutNanos == TRY) {
             return b;
         }
-        return awaitTx(l, timeoutNanos);
+        return txWait.await(l, timeoutNanos);
     }
 
-    private @Nullable VringBuffer acquireOnce(RpmsgLink l) {
+    /** A free TX buffer right now (the host grows its pool first), or null. */
+    @Nullable VringBuffer acquireOnce(RpmsgLink l) {
         try {
             VringBuffer b = l.tx().acquire();
             if (role == Role.HOST) {
@@ -781,65 +785,6 @@ public final class RpmsgDevice implements AutoCloseable {
                 hostBuffers.add(b.offset());
             }
             return b;
-        }
-    }
-
-    private VringBuffer awaitTx(RpmsgLink l, long timeoutNanos) {
-        long deadline = System.nanoTime() + timeoutNanos;
-        txWaiters.incrementAndGet();
-        notifications.watchTx();
-        try {
-            while (true) {
-                if (state != State.READY) {
-                    throw unusable();
-                }
-                VringBuffer b = acquireOnce(l);
-                if (b != null) {
-                    return b;
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    throw new RpmsgException(Reason.NO_TX_BUFFER, name + ": no TX buffer came free within "
-                            + Duration.ofNanos(timeoutNanos) + " (the " + peerName() + " has not returned any)");
-                }
-                if (dispatchLock.isHeldByCurrentThread()) {
-                    // A send from a callback: keep giving the peer its buffers back (copying what they hold).
-                    try {
-                        if (inbound.drainToBacklog(l)) {
-                            continue;
-                        }
-                    } catch (VringException e) {
-                        throw broken(e);
-                    }
-                    LockSupport.parkNanos(this, Math.min(remaining, DISPATCHER_WAIT_NANOS));
-                    continue;
-                }
-                txLock.lock();
-                try {
-                    if (state == State.READY && l.tx().freeBuffers() == 0 && !l.tx().hasInbound()) {
-                        txFreed.awaitNanos(Math.min(remaining, SENDER_WAIT_NANOS));
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new RpmsgException(Reason.INTERRUPTED, name + ": interrupted waiting for a TX buffer");
-                } finally {
-                    txLock.unlock();
-                }
-            }
-        } finally {
-            notifications.unwatchTx();
-            txWaiters.decrementAndGet();
-        }
-    }
-
-    private void signalTxWaiters() {
-        if (txWaiters.get() > 0) {
-            txLock.lock();
-            try {
-                txFreed.signalAll();
-            } finally {
-                txLock.unlock();
-            }
         }
     }
 
@@ -970,7 +915,8 @@ public final class RpmsgDevice implements AutoCloseable {
         return l == null ? 0 : l.rxBufferSize();
     }
 
-    private String peerName() {
+    /** "the remote 'cpu'" or "the host", for messages. */
+    String peerName() {
         String cpu = remoteCpuName();
         String what = role == Role.HOST ? "remote" : "host";
         return cpu.isEmpty() ? what : what + " '" + cpu + "'";
@@ -1025,7 +971,8 @@ public final class RpmsgDevice implements AutoCloseable {
         hostBuffers.clear();
     }
 
-    private RpmsgException broken(VringException e) {
+    /** Breaks the device for {@code e} and returns the exception to throw. */
+    RpmsgException broken(VringException e) {
         fail(State.BROKEN, new RpmsgException(Reason.DEVICE_BROKEN, name + ": " + e.getMessage(), e));
         return unusable();
     }
@@ -1051,7 +998,7 @@ public final class RpmsgDevice implements AutoCloseable {
             }
         }
         LOG.debug("{}: {}", name, why.getMessage());
-        signalTxWaiters();
+        txWait.signal();
         for (RpmsgEndpoint e : all) {
             e.wakeWaiters();
         }
@@ -1086,7 +1033,7 @@ public final class RpmsgDevice implements AutoCloseable {
     }
 
     /** A fresh exception (this thread's stack) saying why the device cannot be used. */
-    private RpmsgException unusable() {
+    RpmsgException unusable() {
         RpmsgException f = failure;
         if (f == null) {
             return new RpmsgException(Reason.NOT_READY, name + " is not ready (a remote waits for the host's"
@@ -1116,11 +1063,23 @@ public final class RpmsgDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * A callback threw (or a send inside it timed out): counted on the endpoint and as a
+     * {@link Reason#CALLBACK_FAILED} drop, logged at WARN with the endpoint's name the first time for that
+     * endpoint and at DEBUG after that (a listener that fails on every message must not flood the log),
+     * and the serving thread goes on. Only a {@link VirtualMachineError} is rethrown.
+     */
     void callbackFailed(@Nullable RpmsgEndpoint ep, String callback, Throwable e) {
         if (e instanceof VirtualMachineError vme) {
             throw vme;
         }
-        LOG.warn("{}: {} of {} threw", name, callback, ep, e);
+        boolean first = ep == null || ep.countCallbackFailure();
+        if (first) {
+            LOG.warn("{}: {} of {} failed (logged once per endpoint; counted in callbackFailures()), the device"
+                    + " keeps serving", name, callback, ep, e);
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {} of {} failed again: {}", name, callback, ep, e.toString());
+        }
         drop(Reason.CALLBACK_FAILED, callback + " of " + ep + " threw " + e, e);
     }
 

@@ -4,6 +4,7 @@ import io.rptun.core.rpmsg.RpmsgException.Reason;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +37,11 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private volatile int destination;
     private volatile boolean destroyed;
     private volatile boolean deliveryPaused;
+    /**
+     * Callbacks of this endpoint that threw, and sends from its callbacks that timed out waiting for a TX
+     * buffer ({@link #callbackFailures()}). Written by the serving thread, read by anyone.
+     */
+    private final AtomicLong callbackFailures = new AtomicLong();
     /** How many times the destination changed since creation (written under this endpoint's monitor). */
     private volatile int destinationChanges;
     /**
@@ -103,6 +109,21 @@ public final class RpmsgEndpoint implements AutoCloseable {
     /** True between {@link #pauseDelivery()} and {@link #resumeDelivery()}. */
     public boolean isDeliveryPaused() {
         return deliveryPaused;
+    }
+
+    /**
+     * How many of this endpoint's callbacks threw, plus how many sends from inside them timed out waiting
+     * for a TX buffer (counted once even when the listener lets the timeout escape). Neither stops the
+     * device: the message is dropped, the first failure is logged (WARN, with the endpoint's name), and
+     * serving goes on. 0 for an endpoint whose listener behaves.
+     */
+    public long callbackFailures() {
+        return callbackFailures.get();
+    }
+
+    /** Counts one failure; true if it is the first (the one that gets logged at WARN). */
+    boolean countCallbackFailure() {
+        return callbackFailures.getAndIncrement() == 0;
     }
 
     /** The device it belongs to. */

@@ -55,6 +55,10 @@ final class RpmsgInbound {
     private long received;
     /** The message object of the last delivery, when its callback kept no reference: reused for the next. */
     private @Nullable RpmsgMessage spare;
+    /** The endpoint whose onMessage runs now (dispatch-lock holder only), or null. */
+    private @Nullable RpmsgEndpoint dispatching;
+    /** A send timeout already reported for {@link #dispatching}: not counted again if the callback lets it escape. */
+    private @Nullable Throwable reported;
     /** True while the head of the backlog or inbox waits for an endpoint whose delivery is paused. */
     private volatile boolean blocked;
 
@@ -279,6 +283,20 @@ final class RpmsgInbound {
         return progress;
     }
 
+    /**
+     * A send from inside the running onMessage timed out waiting for a TX buffer: reported as a failure of
+     * that endpoint's callback whether or not the callback catches it (once, even if it escapes). A send of
+     * the device's own on this thread outside any onMessage (a name-service answer) is not a callback's.
+     */
+    void sendTimedOut(RpmsgException timedOut) {
+        RpmsgEndpoint ep = dispatching;
+        if (ep == null) {
+            return; // the device's own send (a name-service answer): its caller reports it
+        }
+        device.callbackFailed(ep, "a send from onMessage", timedOut);
+        reported = timedOut;
+    }
+
     /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
     private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
         RECEIVED.setRelease(this, (long) RECEIVED.get(this) + 1);
@@ -311,11 +329,16 @@ final class RpmsgInbound {
             spare = null;
             message.reuse(data, offset, b, src, dst, len);
         }
+        dispatching = ep;
         try {
             ep.listener().onMessage(ep, message);
         } catch (RuntimeException | Error e) {
-            device.callbackFailed(ep, "onMessage", e);
+            if (e != reported) {
+                device.callbackFailed(ep, "onMessage", e);
+            }
         } finally {
+            dispatching = null;
+            reported = null;
             if (message.callbackReturned()) {
                 spare = message; // nobody holds it: the next delivery reuses it
                 if (b != null) {

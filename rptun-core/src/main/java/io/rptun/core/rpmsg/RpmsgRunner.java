@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RpmsgRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgRunner.class);
-    /** A safety net only: every inbound batch comes with a ring. */
     /** A safety net only: every batch the peer sends while this thread sleeps comes with a ring. */
     static final Duration DEFAULT_IDLE_WAIT = Duration.ofSeconds(1);
     private static final long BUSY_WAIT_NANOS = 50_000;
@@ -61,8 +60,15 @@ public final class RpmsgRunner implements AutoCloseable {
             try {
                 handled = device.process();
             } catch (RpmsgException e) {
-                LOG.warn("{} stopped: {}", thread.getName(), e.getMessage());
-                return;
+                RpmsgDevice.State after = device.state();
+                if (after == RpmsgDevice.State.READY || after == RpmsgDevice.State.STARTING) {
+                    // Not the device's failure (that makes it BROKEN or PEER_LOST first): serve on.
+                    LOG.warn("{}: serving pass failed, serving on: {}", thread.getName(), e.getMessage());
+                    handled = 0;
+                } else {
+                    LOG.warn("{} stopped: {}", thread.getName(), e.getMessage());
+                    return;
+                }
             } catch (RuntimeException e) {
                 LOG.error("{}: unexpected failure", thread.getName(), e);
                 handled = 0;

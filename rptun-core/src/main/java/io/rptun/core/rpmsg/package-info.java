@@ -27,6 +27,22 @@
  * callback of a destroyed endpoint runs after destroy returned. Sends take no lock while TX buffers are
  * free. A received message is valid only inside its callback unless held.
  *
+ * <h2>Kick discipline and waiting</h2>
+ * The rule of {@link io.rptun.core.virtio} holds for every ring an rpmsg device writes: each publish (a sent
+ * message, an RX buffer given back, an NS message) is kicked unless the peer's suppression flag says it
+ * does not want it, and the serving thread publishes and kicks everything it staged before it blocks for
+ * any reason: before it sleeps on the doorbell ({@code awaitWork}), and on every pause of a callback that
+ * waits for a TX buffer, where it also keeps giving RX buffers back (copying their messages aside) so the
+ * peer can go on sending, and keeps taking the peer's kicks off the doorbell (a peer that kicks through a
+ * socket stops when nobody reads it). Nothing staged and unpublished survives a wait, so a peer that looks
+ * at its rings only when kicked, as OpenAMP's C programs do, is never left waiting for this side.
+ *
+ * <h2>Failing callbacks</h2>
+ * A listener that throws, or a send inside a callback that times out waiting for a TX buffer, fails that
+ * message only: it is counted on the endpoint ({@link io.rptun.core.rpmsg.RpmsgEndpoint#callbackFailures()})
+ * and as a {@code CALLBACK_FAILED} drop, logged once per endpoint with its name, and the device keeps
+ * serving. The device (and the link) fails only when a ring is broken or the peer is lost.
+ *
  * <h2>Untrusted peer</h2>
  * Every header field is read once and checked before use: {@code hdr.len} against the buffer's own
  * capacity (never {@code used.len}), the destination against the endpoint table, name-service messages for

@@ -40,6 +40,19 @@
  * them back from shared memory. {@code VIRTIO_RING_F_EVENT_IDX} stays off, as OpenAMP over remoteproc
  * expects, so {@code used_event} and {@code avail_event} are never written.
  *
+ * <h2>Kick discipline</h2>
+ * One rule, for every publish in either role: <b>whatever this side publishes (avail entries, used entries,
+ * returned buffers) is followed by a kick unless the peer's flag on that vring says it does not want one</b>
+ * ({@code used.flags} NO_NOTIFY read by a driver, {@code avail.flags} NO_INTERRUPT read by a device, after
+ * the full fence above), and <b>nothing staged survives a wait</b>: a thread that is about to block for any
+ * reason (a TX buffer, the doorbell, a lock) first publishes and kicks what it staged. A peer may look at
+ * its rings only when kicked (OpenAMP's Linux programs do, peers.md section 1), so a publish without its
+ * kick, or a batch held back across a wait, can leave both sides asleep. {@link
+ * io.rptun.core.virtio.VirtqueuePort} keeps the first half by construction: every batch it publishes goes
+ * through one {@code kickPrepare()} and one kick; staged buffers are published by the next flush of any
+ * thread. Suppressing the peer's kicks on this side's own rings is an optimisation only the waiting side
+ * decides (see {@code io.rptun.core.rpmsg.Notifications}); it never changes whether this side kicks.
+ *
  * <h2>The peer is untrusted</h2>
  * Every index, descriptor number, length and address the peer wrote is checked before use; each value
  * is read once, so the peer cannot change it between the check and the use; chains are bounded by

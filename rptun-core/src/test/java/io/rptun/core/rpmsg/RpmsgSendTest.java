@@ -504,4 +504,48 @@ class RpmsgSendTest {
             }
         }
     }
+
+    @Test
+    void aSendWaitingForABufferWhenItsEndpointIsDestroyedFailsInsteadOfSendingFromTheDeadAddress() throws Exception {
+        try (RpmsgLoopback loop = loopback(8)) {
+            BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+            CountDownLatch release = new CountDownLatch(1);
+            Pair pair = bind(loop, "doomed", ignore(), (ep, msg) -> {
+                got.add(msg.toByteArray());
+                try {
+                    release.await(); // the remote's serving thread holds on: the host's TX buffers stay with it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            for (int i = 0; i < 8; i++) {
+                pair.host().send(new byte[] {(byte) i});
+            }
+            java.util.concurrent.CompletableFuture<Void> waiting = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> pair.host().send(MemorySegment.ofArray(new byte[] {99}), Duration.ofSeconds(10)),
+                    RpmsgSendTest::ownThread);
+            Thread.sleep(50); // the ninth send is waiting for a buffer now
+            // destroy() itself waits for a TX buffer (its NS destroy): it marks the endpoint destroyed first.
+            java.util.concurrent.CompletableFuture<Void> destroyed = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> pair.host().destroy(), RpmsgSendTest::ownThread);
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!pair.host().isDestroyed() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(1);
+            }
+            release.countDown();
+            assertThatThrownBy(() -> waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS)).hasCauseInstanceOf(
+                    RpmsgException.class).cause().satisfies(e -> assertThat(((RpmsgException) e).reason())
+                            .isEqualTo(Reason.ENDPOINT_DESTROYED));
+            destroyed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            for (int i = 0; i < 8; i++) {
+                assertThat(take(got)).containsExactly((byte) i);
+            }
+            assertThat(got.poll(200, TimeUnit.MILLISECONDS)).as("nothing from the destroyed endpoint").isNull();
+        }
+    }
+
+    /** A thread per task: the common pool may have one worker on a small machine, and these tasks block. */
+    private static void ownThread(Runnable task) {
+        Thread.ofPlatform().daemon().start(task);
+    }
 }
