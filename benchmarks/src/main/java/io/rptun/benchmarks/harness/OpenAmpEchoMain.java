@@ -1,8 +1,8 @@
 package io.rptun.benchmarks.harness;
 
-import io.rptun.sim.cpeer.CEchoRemote;
-import io.rptun.sim.cpeer.CFloodHost;
-import io.rptun.sim.cpeer.RptunSides;
+import io.rptun.test.openamp.CEchoRemote;
+import io.rptun.test.openamp.CFloodHost;
+import io.rptun.test.openamp.RptunSides;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Echoes per second over OpenAMP's Linux demo protocol (the 0x80000-byte shm file, 256-buffer vrings of
  * 512-byte buffers, one 0x01 byte per kick over a UNIX socket), for every pairing of a flood host and an
- * echo remote, each either rptun or the model of OpenAMP's C program ({@code io.rptun.sim.cpeer}: it looks
+ * echo remote, each either rptun or the model of OpenAMP's C program ({@code io.rptun.test.openamp}: it looks
  * at its rings only when kicked, and kicks with a blocking one-byte send):
  * <ul>
  * <li>{@code model-model}: the model flood host and the model echo remote (the C-with-C reference);</li>

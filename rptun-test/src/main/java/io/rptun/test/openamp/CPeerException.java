@@ -1,4 +1,4 @@
-package io.rptun.sim.cpeer;
+package io.rptun.test.openamp;
 
 /** Why a model of OpenAMP's C programs gave up; {@link #reason()} says which, the message says where. */
 public final class CPeerException extends RuntimeException {

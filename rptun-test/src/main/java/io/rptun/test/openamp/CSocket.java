@@ -1,4 +1,4 @@
-package io.rptun.sim.cpeer;
+package io.rptun.test.openamp;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

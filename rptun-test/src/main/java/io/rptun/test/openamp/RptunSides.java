@@ -1,4 +1,4 @@
-package io.rptun.sim.cpeer;
+package io.rptun.test.openamp;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
