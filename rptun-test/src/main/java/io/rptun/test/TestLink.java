@@ -22,18 +22,20 @@ public final class TestLink implements AutoCloseable {
     private final Supplier<RpmsgDevice> remoteDevice;
     private final @Nullable Path file;
     private final @Nullable Process child;
+    private final @Nullable FaultService fault;
     private final List<AutoCloseable> closers;
     private @Nullable RpmsgReactive reactive;
     private boolean closed;
 
     TestLink(Transport transport, @Nullable Rptun host, RpmsgDevice hostDevice, Supplier<RpmsgDevice> remoteDevice,
-            @Nullable Path file, @Nullable Process child, List<AutoCloseable> closers) {
+            @Nullable Path file, @Nullable Process child, @Nullable FaultService fault, List<AutoCloseable> closers) {
         this.transport = transport;
         this.host = host;
         this.hostDevice = hostDevice;
         this.remoteDevice = remoteDevice;
         this.file = file;
         this.child = child;
+        this.fault = fault;
         this.closers = new ArrayList<>(closers);
     }
 
@@ -98,6 +100,72 @@ public final class TestLink implements AutoCloseable {
             child.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stalls the remote until the returned handle is closed: it takes nothing from the rings and returns no
+     * buffer, as a firmware that stopped reading does, so the host's sends back up and then wait for TX
+     * buffers. A remote in this JVM is held in a listener of its own; a child JVM is stopped with SIGSTOP
+     * (and continued with SIGCONT). {@link #close()} ends a stall too.
+     *
+     * @throws IllegalStateException if the stall could not be set up within 20 s
+     */
+    public Stall stallRemote() {
+        if (child != null) {
+            signal(child, "-STOP");
+            Stall stall = () -> {
+                if (child.isAlive()) {
+                    signal(child, "-CONT");
+                }
+            };
+            closers.add(stall::close);
+            return stall;
+        }
+        FaultService f = java.util.Objects.requireNonNull(fault, "fault");
+        io.rptun.core.rpmsg.RpmsgEndpoint ep = hostDevice().createEndpoint(FaultService.NAME, (e, msg) -> {
+        });
+        try {
+            if (!ep.awaitBound(Duration.ofSeconds(20))) {
+                throw new IllegalStateException("the remote's fault service did not answer within 20 s");
+            }
+            ep.send(new byte[] {1});
+            if (!f.awaitStalled(Duration.ofSeconds(20))) {
+                throw new IllegalStateException("the remote did not take the stall message within 20 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stalling the remote", e);
+        }
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        Stall stall = () -> {
+            if (released.compareAndSet(false, true)) {
+                f.release();
+                ep.destroy();
+            }
+        };
+        closers.add(stall::close);
+        return stall;
+    }
+
+    /** A stalled remote; {@link #close()} lets it go on. Idempotent. */
+    @FunctionalInterface
+    public interface Stall extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static void signal(Process p, String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(p.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill " + signal + " " + p.pid() + " failed");
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot signal the remote: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling the remote", e);
         }
     }
 

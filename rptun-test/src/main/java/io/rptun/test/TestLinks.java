@@ -53,8 +53,9 @@ public final class TestLinks {
         RpmsgLoopback loopback = RpmsgLoopback.start(RpmsgLoopback.table(64, 512));
         try {
             RpmsgDevice device = loopback.remote();
-            register(device, remote);
-            return new TestLink(Transport.IN_PROCESS, null, loopback.host(), () -> device, null, null,
+            FaultService fault = new FaultService();
+            register(device, remote.with(fault));
+            return new TestLink(Transport.IN_PROCESS, null, loopback.host(), () -> device, null, null, fault,
                     List.of(loopback));
         } catch (RuntimeException e) {
             loopback.close();
@@ -66,11 +67,13 @@ public final class TestLinks {
     public static TestLink simFile(RemoteSide remote) {
         SimOptions options = SimOptions.defaults("unused").withPath(freshPath());
         AtomicReference<@Nullable SimRemote> current = new AtomicReference<>();
+        FaultService fault = new FaultService();
+        RemoteSide side = remote.with(fault);
         SimDriver.RemoteLauncher launcher = new SimDriver.RemoteLauncher() {
             @Override
             public void launch(Path file) {
                 stop(Duration.ZERO);
-                current.set(SimRemote.start(options.withPath(file), remote.echo(), remote.sink(), remote.services()));
+                current.set(SimRemote.start(options.withPath(file), side.echo(), side.sink(), side.services()));
             }
 
             @Override
@@ -83,7 +86,7 @@ public final class TestLinks {
         };
         Rptun host = Rptun.create(SimDriver.host(options, launcher), RptunOptions.defaults()
                 .withReadyTimeout(START_TIMEOUT));
-        return started(Transport.SIM_FILE, host, options.path(), null, () -> {
+        return started(Transport.SIM_FILE, host, options.path(), null, fault, () -> {
             SimRemote r = current.get();
             if (r == null) {
                 throw new IllegalStateException("the in-JVM remote is not running (the link was stopped or closed)");
@@ -108,19 +111,19 @@ public final class TestLinks {
         SimOptions options = SimOptions.defaults("unused").withPath(freshPath());
         Rptun host = Rptun.create(SimDriver.host(options, launcher), RptunOptions.defaults()
                 .withReadyTimeout(START_TIMEOUT));
-        return started(Transport.CHILD_JVM, host, options.path(), launcher, () -> {
+        return started(Transport.CHILD_JVM, host, options.path(), launcher, null, () -> {
             throw new IllegalStateException("a CHILD_JVM link's remote device lives in the other process");
         }, List.of(launcher::kill));
     }
 
     private static TestLink started(Transport transport, Rptun host, Path file, @Nullable ChildJvmLauncher child,
-            java.util.function.Supplier<RpmsgDevice> remote, List<AutoCloseable> extra) {
+            @Nullable FaultService fault, java.util.function.Supplier<RpmsgDevice> remote, List<AutoCloseable> extra) {
         List<AutoCloseable> closers = new ArrayList<>(extra);
         closers.add(host); // closed first: stops the remote through the mailbox, then the rest
         try {
             RpmsgDevice device = host.start();
             Process p = child == null ? null : child.process();
-            return new TestLink(transport, host, device, remote, file, p, closers);
+            return new TestLink(transport, host, device, remote, file, p, fault, closers);
         } catch (RuntimeException e) {
             for (AutoCloseable c : closers.reversed()) {
                 try {

@@ -11,7 +11,10 @@
  * <li>{@link RptunLinkExtension}: the same as a JUnit 5 extension, injecting a {@link TestLink}, the host's
  * {@code Rptun}, its {@code RpmsgDevice}, the remote's ({@link Remote}) or an {@code RpmsgReactive}, closed
  * after each test.</li>
- * <li>Faults: {@link TestLink#killRemote()} makes the remote vanish without a word, as a crash does.</li>
+ * <li>Faults: {@link TestLink#killRemote()} makes the remote vanish without a word, as a crash does;
+ * {@link TestLink#stallRemote()} makes it stop reading until the stall is closed.</li>
+ * <li>Models of the real peers, to test against "a NuttX proxy" or "an OpenAMP host" without building
+ * either: {@code io.rptun.test.nuttx} and {@code io.rptun.test.openamp}.</li>
  * </ul>
  *
  * <h2>Reactor's virtual time does not reach the rings</h2>

@@ -71,4 +71,27 @@ class TestLinksTest {
             echoes(link.host().reset(0), 10); // a new child JVM boots on the new layout
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aStalledRemoteBacksTheHostUpUntilItGoesOnAndThenEverythingArrives(Transport transport) throws Exception {
+        try (TestLink link = TestLinks.of(transport, RemoteSide.defaults())) {
+            BlockingQueue<String> got = new LinkedBlockingQueue<>();
+            RpmsgEndpoint echo = link.hostDevice().createEndpoint(SimRemote.ECHO, (ep, msg) -> got.add(msg.asString()));
+            assertThat(echo.awaitBound(WAIT)).isTrue();
+            int accepted = 0;
+            try (TestLink.Stall stall = link.stallRemote()) {
+                for (int i = 0; i < 1000 && echo.trySend(("m" + accepted).getBytes(StandardCharsets.UTF_8)); i++) {
+                    accepted++;
+                }
+                assertThat(accepted).as("the host ran out of TX buffers while the remote stood still")
+                        .isLessThan(1000);
+                Thread.sleep(200);
+                assertThat(got).as("nothing came back while stalled").isEmpty();
+            }
+            for (int i = 0; i < accepted; i++) {
+                assertThat(got.poll(20, TimeUnit.SECONDS)).isEqualTo("m" + i);
+            }
+        }
+    }
 }
