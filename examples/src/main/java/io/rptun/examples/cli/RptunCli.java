@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rptun", mixinStandardHelpOptions = true, version = "rptun 0.1.0-SNAPSHOT",
         description = "RPTUN/OpenAMP rpmsg over shared memory on the JVM.",
         subcommands = {DemoCommand.class, PingCommand.class, DumpCommand.class, HostCommand.class, ExampleCommand.class,
+                SocketCommand.class,
                 RemoteCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:the link failed (peer lost, timeout, wrong answer)",
