@@ -39,12 +39,12 @@ import org.slf4j.LoggerFactory;
  * read and write, and each write is atomic with respect to the others.
  *
  * <h2>Flow control</h2>
- * Each side announces its receive st.window in its SYNC. We send at most the peer's st.window unacknowledged
+ * Each side announces its receive window in its SYNC. We send at most the peer's window unacknowledged
  * (every DATA we send carries our own read position as an acknowledgement too), and the peer may send us at
- * most ours: what arrives is copied into our st.window at once, so the RX buffer goes straight back and no
- * connection ever holds one. Reading frees the st.window; once more than half of it was read since our last
+ * most ours: what arrives is copied into our window at once, so the RX buffer goes straight back and no
+ * connection ever holds one. Reading frees the window; once more than half of it was read since our last
  * acknowledgement we send an empty DATA with our position. So a reader that stops stops its writer at the
- * st.window, and nothing else on the device.
+ * window, and nothing else on the device.
  *
  * <h2>Blocking and not</h2>
  * Every operation takes a {@link Duration}: {@link Duration#ZERO} does what can be done now and returns,
@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * Layers that must not block use ZERO and a {@link SocketListener}.
  *
  * <h2>The peer is untrusted</h2>
- * A peer that sends more than our st.window, acknowledges beyond what we sent, announces a st.window of 0 or
+ * A peer that sends more than our window, acknowledges beyond what we sent, announces a window of 0 or
  * above {@link SocketOptions#maxPeerWindow()}, or sends a message whose lengths disagree breaks this
  * connection with a {@link SocketException} whose reason says which ({@link #failure()}); its endpoint is
  * destroyed and every waiting and later call throws it. Nothing else is touched.
@@ -76,7 +76,7 @@ public final class RpmsgSocket implements AutoCloseable {
 
     /** Guards everything below it; the serving thread takes it for each message, briefly. */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled at every change a waiter may care about: data, credit, SYNC, end, st.failure. */
+    /** Signalled at every change a waiter may care about: data, credit, SYNC, end, failure. */
     private final Condition changed = lock.newCondition();
     /** Makes each write atomic with respect to other writes (taken before {@link #lock}). */
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -200,7 +200,7 @@ public final class RpmsgSocket implements AutoCloseable {
         return accepted;
     }
 
-    /** The peer's receive st.window from its SYNC, 0 before it arrived. */
+    /** The peer's receive window from its SYNC, 0 before it arrived. */
     public int peerWindow() {
         lock.lock();
         try {
@@ -260,7 +260,7 @@ public final class RpmsgSocket implements AutoCloseable {
         }
     }
 
-    /** True when nothing more will be read: the input ended (after what arrived was read), st.closed or failed. */
+    /** True when nothing more will be read: the input ended (after what arrived was read), closed or failed. */
     public boolean isInputDone() {
         lock.lock();
         try {
@@ -313,7 +313,7 @@ public final class RpmsgSocket implements AutoCloseable {
 
     /**
      * Writes {@code length} bytes of {@code src} from {@code offset}. A stream splits them over as many DATA
-     * messages as the TX buffers and the peer's st.window need, waiting for credit up to {@code timeout}; a
+     * messages as the TX buffers and the peer's window need, waiting for credit up to {@code timeout}; a
      * datagram socket sends them as one datagram, whole or not at all.
      *
      * @return how many bytes were written: all of them, or fewer (a datagram: 0) when {@code timeout} passed
@@ -559,7 +559,7 @@ public final class RpmsgSocket implements AutoCloseable {
     }
 
     /**
-     * Takes what has arrived: a stream everything that is there (at most the st.window), a datagram socket one
+     * Takes what has arrived: a stream everything that is there (at most the window), a datagram socket one
      * datagram. Waits up to {@code timeout}.
      *
      * @return the bytes, or null when {@code timeout} passed first or the input is over ({@link
@@ -624,7 +624,7 @@ public final class RpmsgSocket implements AutoCloseable {
     }
 
     /**
-     * Sends our read position alone when more than half the st.window was read since the last acknowledgement
+     * Sends our read position alone when more than half the window was read since the last acknowledgement
      * (NuttX's {@code rpmsg_socket_wakeup}). Never waits: with no TX buffer free it asks to be told of one.
      */
     private void acknowledge() {
