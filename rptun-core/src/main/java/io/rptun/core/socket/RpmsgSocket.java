@@ -365,24 +365,31 @@ public final class RpmsgSocket implements AutoCloseable {
 
     /** One DATA of a stream: waits for credit and a TX buffer; 0 when the deadline passed first. */
     private int sendSome(byte[] src, int offset, int length, long end) {
-        if (!awaitCredit(1, end)) {
-            return 0;
-        }
-        RpmsgTxBuffer buffer = takeTx(end);
-        if (buffer == null) {
-            return 0;
-        }
-        lock.lock();
-        try {
-            checkWritable(buffer);
-            int n = Math.min(length, Math.min(st.credit(), buffer.capacity() - DATA_HEADER_BYTES));
-            MemorySegment payload = buffer.payload();
-            SocketMessageLayout.writeDataHeader(payload, st.window.consumed(), n);
-            MemorySegment.copy(src, offset, payload, ValueLayout.JAVA_BYTE, DATA_HEADER_BYTES, n);
-            submit(buffer, DATA_HEADER_BYTES + n, n);
-            return n;
-        } finally {
-            lock.unlock();
+        while (true) {
+            if (!awaitCredit(1, end)) {
+                return 0;
+            }
+            RpmsgTxBuffer buffer = takeTx(end);
+            if (buffer == null) {
+                return 0;
+            }
+            lock.lock();
+            try {
+                checkWritable(buffer);
+                int n = Math.min(length, Math.min(st.credit(), buffer.capacity() - DATA_HEADER_BYTES));
+                if (n <= 0) {
+                    // A later SYNC shrank the window meanwhile: wait for credit again.
+                    buffer.release();
+                    continue;
+                }
+                MemorySegment payload = buffer.payload();
+                SocketMessageLayout.writeDataHeader(payload, st.window.consumed(), n);
+                MemorySegment.copy(src, offset, payload, ValueLayout.JAVA_BYTE, DATA_HEADER_BYTES, n);
+                submit(buffer, DATA_HEADER_BYTES + n, n);
+                return n;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

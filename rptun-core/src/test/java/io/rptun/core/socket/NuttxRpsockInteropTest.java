@@ -29,7 +29,14 @@ class NuttxRpsockInteropTest {
             });
             RpmsgSocket server = listener.accept(WAIT);
             assertThat(server).isNotNull();
-            CompletableFuture<Void> echo = SocketTestSupport.run(() -> RpmsgSocketStreamTest.echo(server));
+            CompletableFuture<Void> echo = SocketTestSupport.run(() -> {
+                try {
+                    RpmsgSocketStreamTest.echo(server);
+                } catch (SocketException e) {
+                    // rpsock_client closes once it has its bytes back: an echo still writing sees it go.
+                    assertThat(e.reason()).isEqualTo(SocketException.Reason.RESET);
+                }
+            });
             assertThat(client.get()).as("check failures").isZero();
             echo.get();
             server.close();

@@ -355,14 +355,15 @@ final class NuttxRpsockModel {
         });
         long total = 0;
         long expected = (long) rounds * bufsize;
+        long withEnd = expected + 64; // rpsock_client reads on until its "endflags" message came back
         byte[] buf = new byte[bufsize];
         ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-        while (total < expected) {
+        while (total < withEnd) {
             int n = conn.recv(buf);
             if (n == 0) {
                 return failures + 1;
             }
-            int mine = (int) Math.min(n, expected - total); // the rest is the start of "endflags"
+            int mine = (int) Math.max(0, Math.min(n, expected - total)); // the rest is "endflags"
             for (int i = 0; i < mine; i++) {
                 word.put(buf[i]);
                 if (!word.hasRemaining()) {
