@@ -66,6 +66,27 @@ class SocketReactiveTest {
     }
 
     @Test
+    void aClientNobodyAnswersFailsWithConnectTimeoutAndABoundServerIsAValue() {
+        try (RpmsgLoopback loop = loopback()) {
+            StepVerifier.create(SocketClient.create(loop.remote()).name("nobody")
+                    .connectTimeout(Duration.ofMillis(200)).connect())
+                    .expectErrorSatisfies(e -> assertThat(((SocketException) e).reason())
+                            .isEqualTo(SocketException.Reason.CONNECT_TIMEOUT))
+                    .verify(WAIT);
+            StepVerifier.create(SocketServer.create(loop.host()).name("bound").handle((in, out) -> Mono.empty()).bind())
+                    .assertNext(bound -> {
+                        assertThat(bound.listener().endpointPrefix()).isEqualTo("s:bound");
+                        bound.dispose();
+                        assertThat(bound.isDisposed()).isTrue();
+                    })
+                    .verifyComplete();
+            StepVerifier.create(SocketServer.create(loop.host()).bind())
+                    .expectError(IllegalStateException.class)
+                    .verify(WAIT);
+        }
+    }
+
+    @Test
     void datagramSocketsKeepEachElementAsOneDatagram() {
         try (RpmsgLoopback loop = loopback()) {
             SocketOptions dgram = SocketOptions.datagram();
