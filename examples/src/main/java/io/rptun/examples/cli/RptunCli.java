@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rptun", mixinStandardHelpOptions = true, version = "rptun 0.1.0-SNAPSHOT",
         description = "RPTUN/OpenAMP rpmsg over shared memory on the JVM.",
         subcommands = {DemoCommand.class, PingCommand.class, DumpCommand.class, HostCommand.class, ExampleCommand.class,
-                RemoteCommand.class, ConsoleCommand.class, CommandLine.HelpCommand.class},
+                SocketCommand.class, RemoteCommand.class, ConsoleCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:the link failed (peer lost, timeout, wrong answer)",
                 "2:bad usage or bad input (unknown option; a missing, foreign, busy, stale or malformed file or socket path)",
