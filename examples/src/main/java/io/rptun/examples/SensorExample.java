@@ -4,7 +4,6 @@ import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgListener;
-import io.rptun.examples.cli.RptunCli;
 import io.rptun.reactive.ReactiveOptions;
 import io.rptun.reactive.RpmsgChannel;
 import io.rptun.reactive.RpmsgReactive;
@@ -88,7 +87,7 @@ public final class SensorExample {
     }
 
     /** Runs the host side; returns 0 when every reading arrived in order and the sensor was held back. */
-    public static int run(PrintWriter out) {
+    public static int run(PrintWriter out, java.util.function.Function<java.nio.file.Path, String> dumper) {
         try (ExampleLink link = ExampleLink.start("sensor", Sensor.class)) {
             RpmsgReactive rpmsg = RpmsgReactive.create(link.host(), ReactiveOptions.defaults().withCopyBudget(16 * 1024));
             RpmsgChannel control = rpmsg.open(CONTROL, Duration.ofSeconds(10)).block();
@@ -119,8 +118,7 @@ public final class SensorExample {
             try {
                 half.await(2, java.util.concurrent.TimeUnit.MINUTES);
                 producedAtHalf.set(status(control));
-                RptunCli.execute(new String[] {"dump", link.file().toString()}, new PrintWriter(dump, true),
-                        new PrintWriter(dump, true));
+                dump.append(dumper.apply(link.file()));
                 done.get(2, java.util.concurrent.TimeUnit.MINUTES);
             } catch (Exception e) {
                 out.println("sensor: " + e);
@@ -146,7 +144,8 @@ public final class SensorExample {
         return reply == null ? -1 : Long.parseLong(reply.substring("produced ".length()));
     }
 
+    /** Run alone, without the command line's dump: the half-way look is left out. */
     public static void main(String[] args) {
-        System.exit(run(new PrintWriter(System.out, true)));
+        System.exit(run(new PrintWriter(System.out, true), file -> "(run it as './rptun example sensor' for a dump)"));
     }
 }

@@ -97,7 +97,7 @@ final class FuzzRig implements AutoCloseable {
                     PlanOptions.of(REGION).withTableReserve(rsc.generation().size()));
             table = parsed.attach(memory);
             plan.apply(memory, table);
-            heap = CarveoutHeap.of(plan, 0);
+            heap = plan.carveoutHeap(0);
             region = SharedRegion.of(memory, 0, AddressEnvironment.identity());
             long carveoutLen = parsed.table().carveouts().getFirst().len();
             carveoutFrom = region.offsetOfDa(table.carveoutDa(0), carveoutLen);

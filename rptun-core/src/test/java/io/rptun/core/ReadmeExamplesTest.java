@@ -123,7 +123,7 @@ class ReadmeExamplesTest {
             SharedRegion region = SharedRegion.of(shm, 0, AddressEnvironment.identity());
             Vring ring = Vring.of(shm.asSlice(plan.vring(0, 1).offset()), 256, 0x1000);
             ring.clear();
-            CarveoutHeap heap = CarveoutHeap.of(plan, 0);
+            CarveoutHeap heap = plan.carveoutHeap(0);
 
             VirtqueuePort tx = VirtqueuePort.driver("host.tx", ring, region, Mode.SEND, Notifier.NONE);
             for (int i = 0; i < 256; i++) {

@@ -33,7 +33,12 @@ final class ExampleCommand implements Callable<Integer> {
         return switch (name) {
             case "core-echo" -> CoreEchoExample.run(out);
             case "reactive-echo" -> ReactiveEchoExample.run(out);
-            case "sensor" -> SensorExample.run(out);
+            case "sensor" -> SensorExample.run(out, file -> {
+                java.io.StringWriter dump = new java.io.StringWriter();
+                RptunCli.execute(new String[] {"dump", file.toString()}, new PrintWriter(dump, true),
+                        new PrintWriter(dump, true));
+                return dump.toString();
+            });
             case "kotlin-echo" -> {
                 io.rptun.examples.KotlinEcho.main();
                 yield ExitCodes.OK;

@@ -1,8 +1,6 @@
 package io.rptun.core.heap;
 
 import io.rptun.core.heap.HeapException.Reason;
-import io.rptun.core.layout.MemoryPlan;
-import io.rptun.core.layout.PlannedRegion;
 import io.rptun.core.memory.WireLayouts;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -19,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * its bookkeeping in Java arrays, so a peer that scribbles over the carveout cannot corrupt it.
  *
  * <pre>{@code
- * CarveoutHeap heap = CarveoutHeap.of(plan, 0);          // vdev 0's heap from the memory plan
+ * CarveoutHeap heap = plan.carveoutHeap(0);              // vdev 0's heap from the memory plan
  * long offset = heap.allocate(512, 8);
  * if (offset == CarveoutHeap.NO_SPACE) {
  *     return false;                                      // no buffer now: retry when one is freed
@@ -151,17 +149,6 @@ public final class CarveoutHeap {
                     + " bytes)");
         }
         return new CarveoutHeap(start, end, granule);
-    }
-
-    /**
-     * The heap of the {@code vdev}-th vdev of a memory plan ({@link MemoryPlan#heap}), with 64-byte
-     * granules; its offsets are the plan's, from byte 0 of the shared region.
-     *
-     * @throws IndexOutOfBoundsException for a vdev the plan does not have
-     */
-    public static CarveoutHeap of(MemoryPlan plan, int vdev) {
-        PlannedRegion heap = plan.heap(vdev);
-        return of(heap.offset(), heap.size());
     }
 
     /**

@@ -92,6 +92,18 @@ public final class MemoryPlan {
         return heaps.get(vdev);
     }
 
+    /**
+     * The carveout heap of the {@code vdev}-th vdev ({@link #heap}), with 64-byte granules; its offsets are
+     * the plan's, from byte 0 of the shared region. (The plan makes the heap, so that {@code heap} need not
+     * know about plans: no package cycle.)
+     *
+     * @throws IndexOutOfBoundsException for a vdev the plan does not have
+     */
+    public io.rptun.core.heap.CarveoutHeap carveoutHeap(int vdev) {
+        PlannedRegion region = heap(vdev);
+        return io.rptun.core.heap.CarveoutHeap.of(region.offset(), region.size());
+    }
+
     /** The options this plan was made with. */
     public PlanOptions options() {
         return options;

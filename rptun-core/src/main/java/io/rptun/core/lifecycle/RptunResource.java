@@ -78,7 +78,7 @@ public interface RptunResource {
             LiveResourceTable live = parsed.attach(memory);
             plan.apply(memory, live);
             assignNotifyIds(parsed.table(), live);
-            CarveoutHeap heap = CarveoutHeap.of(plan, options.vdev());
+            CarveoutHeap heap = plan.carveoutHeap(options.vdev());
             return new Attached(RpmsgDevice.host(region, live, heap, notifier, options), live, plan);
         };
     }

@@ -179,7 +179,7 @@ public final class OpenAmpLinuxProfile {
                         + Long.toHexString(live.vringDa(vdev, i)));
             }
         }
-        CarveoutHeap heap = CarveoutHeap.of(plan, vdev);
+        CarveoutHeap heap = plan.carveoutHeap(vdev);
         return RpmsgDevice.host(region(shm), live, heap, notifier, options);
     }
 

@@ -57,7 +57,7 @@ public final class RpmsgLoopback implements AutoCloseable {
                     PlanOptions.of(size).withTableReserve(rsc.generation().size()));
             this.table = parsed.attach(memory);
             plan.apply(memory, table);
-            this.heap = CarveoutHeap.of(plan, 0);
+            this.heap = plan.carveoutHeap(0);
             SharedRegion region = SharedRegion.of(memory, 0, AddressEnvironment.identity());
             ParkingDoorbell hostBell = new ParkingDoorbell();
             ParkingDoorbell remoteBell = new ParkingDoorbell();

@@ -249,13 +249,13 @@ class CarveoutHeapTest {
                         .withCarveout(0x10000, 0x10000, 0x70000).toTable(),
                 PlanOptions.of(0x80000).withTableReserve(Generation.CURRENT.size()));
 
-        CarveoutHeap heap = CarveoutHeap.of(plan, 0);
+        CarveoutHeap heap = plan.carveoutHeap(0);
 
         assertThat(heap.baseOffset()).isEqualTo(0x16000);
         assertThat(heap.endOffset()).isEqualTo(0x80000);
         long rx = heap.allocate(256 * RptunRsc.DEFAULT_BUFFER_SIZE, 8);
         assertThat(rx).isEqualTo(0x16000);
-        assertThatThrownBy(() -> CarveoutHeap.of(plan, 1)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> plan.carveoutHeap(1)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test
@@ -264,7 +264,7 @@ class CarveoutHeapTest {
                 RptunRsc.defaults(Generation.CURRENT).withCarveout(0x1000, Rsc.ADDR_ANY, 0x8000).toTable(),
                 PlanOptions.of(0x80000).withTableReserve(Generation.CURRENT.size()));
 
-        CarveoutHeap heap = CarveoutHeap.of(plan, 0);
+        CarveoutHeap heap = plan.carveoutHeap(0);
 
         assertThat(heap.baseOffset()).isEqualTo(0x11c0);
         assertThat(heap.endOffset()).isEqualTo(0x9000);

@@ -76,7 +76,7 @@ final class RpmsgRawPeer implements AutoCloseable {
                 PlanOptions.of(size).withTableReserve(rsc.generation().size()));
         this.table = parsed.attach(memory);
         plan.apply(memory, table);
-        this.heap = CarveoutHeap.of(plan, 0);
+        this.heap = plan.carveoutHeap(0);
         this.region = SharedRegion.of(memory, 0, AddressEnvironment.identity());
         this.num = rsc.vringNum();
         this.bufferSize = bufferSize;

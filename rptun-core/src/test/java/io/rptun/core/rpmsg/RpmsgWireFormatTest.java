@@ -475,7 +475,7 @@ class RpmsgWireFormatTest {
                     PlanOptions.of(size).withTableReserve(rsc.generation().size()));
             table = parsed.attach(memory);
             plan.apply(memory, table);
-            heap = CarveoutHeap.of(plan, 0);
+            heap = plan.carveoutHeap(0);
             region = SharedRegion.of(memory, 0, AddressEnvironment.identity());
         }
 
