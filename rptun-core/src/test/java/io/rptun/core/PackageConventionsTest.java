@@ -21,7 +21,7 @@ class PackageConventionsTest {
         Path classes = Path.of(RptunException.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<String> packages;
         try (Stream<Path> files = Files.walk(classes)) {
-            packages = files.filter(p -> p.toString().endsWith(".class"))
+            packages = files.filter(p -> p.toString().endsWith(".class") && !p.endsWith("module-info.class"))
                     .map(p -> classes.relativize(p.getParent()).toString().replace('/', '.'))
                     .distinct()
                     .sorted()
