@@ -28,10 +28,6 @@ public final class NuttxProxyModel extends NuttxSide {
     private final NuttxRngDevice[] entropy = new NuttxRngDevice[2];
     private final Set<Integer> created = new HashSet<>();
     private volatile long base;
-    private volatile NuttxRpmsg rpmsg;
-    private volatile NuttxPing ping;
-    private volatile NuttxSyslog syslog;
-    private volatile NuttxTty tty;
 
     public NuttxProxyModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -50,24 +46,6 @@ public final class NuttxProxyModel extends NuttxSide {
     /** The {@code base} read after the handshake. */
     public long base() {
         return base;
-    }
-
-    public NuttxRpmsg rpmsg() {
-        return rpmsg;
-    }
-
-    public NuttxPing ping() {
-        return ping;
-    }
-
-    /** The {@code rpmsg-syslog} client ({@link NuttxSyslog#log}), else null. */
-    public NuttxSyslog syslog() {
-        return syslog;
-    }
-
-    /** The console (NSH behind {@code rpmsg-ttyproxy}), else null. */
-    public NuttxTty tty() {
-        return tty;
     }
 
     /** The vhost-rng serving entropy vdev {@code index}, once created, else null. */

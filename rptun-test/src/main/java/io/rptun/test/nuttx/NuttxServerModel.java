@@ -31,10 +31,6 @@ import java.nio.file.Path;
  */
 public final class NuttxServerModel extends NuttxSide {
     private final NuttxRngDriver[] entropy = new NuttxRngDriver[2];
-    private volatile NuttxRpmsg rpmsg;
-    private volatile NuttxPing ping;
-    private volatile NuttxSyslog syslog;
-    private volatile NuttxTty tty;
 
     public NuttxServerModel(Path path, NuttxModelOptions options) {
         super(path, options);
@@ -48,26 +44,6 @@ public final class NuttxServerModel extends NuttxSide {
     @Override
     protected boolean master() {
         return true;
-    }
-
-    /** The rpmsg device once created, else null. */
-    public NuttxRpmsg rpmsg() {
-        return rpmsg;
-    }
-
-    /** The {@code rpmsg-ping} service once the rpmsg device is up, else null. */
-    public NuttxPing ping() {
-        return ping;
-    }
-
-    /** The {@code rpmsg-syslog} server (what the proxy logged: {@link NuttxSyslog#lines()}), else null. */
-    public NuttxSyslog syslog() {
-        return syslog;
-    }
-
-    /** The /dev/ttyproxy: what the proxy's console prints ({@link NuttxTty#output()}), else null. */
-    public NuttxTty tty() {
-        return tty;
     }
 
     /** Entropy driver {@code index} (0: {@code /dev/random}, 1: {@code /dev/random1}) once created, else null. */

@@ -53,6 +53,41 @@ public abstract class NuttxSide implements AutoCloseable {
     protected void everyTick() {
     }
 
+    /** The rpmsg device once created, else null. */
+    protected volatile NuttxRpmsg rpmsg;
+    /** The {@code rpmsg-ping} service once the rpmsg device is up, else null. */
+    protected volatile NuttxPing ping;
+    /** The {@code rpmsg-syslog} side: the server's (what arrived) or the proxy's client, else null. */
+    protected volatile NuttxSyslog syslog;
+    /** The console: the server's {@code /dev/ttyproxy} or the proxy's NSH, else null. */
+    protected volatile NuttxTty tty;
+
+    /** The rpmsg device once created, else null. */
+    public NuttxRpmsg rpmsg() {
+        return rpmsg;
+    }
+
+    /** The {@code rpmsg-ping} service once the rpmsg device is up, else null. */
+    public NuttxPing ping() {
+        return ping;
+    }
+
+    /**
+     * The {@code rpmsg-syslog} side once bound, else null: on a server what the proxy logged
+     * ({@link NuttxSyslog#lines()}), on a proxy the client ({@link NuttxSyslog#log}).
+     */
+    public NuttxSyslog syslog() {
+        return syslog;
+    }
+
+    /**
+     * The console once bound, else null: on a server the {@code /dev/ttyproxy} end ({@link NuttxTty#output()}),
+     * on a proxy its NSH.
+     */
+    public NuttxTty tty() {
+        return tty;
+    }
+
     /** Starts both threads; returns at once. */
     public synchronized void start() {
         if (state != State.NEW) {
