@@ -202,72 +202,37 @@ public final class RpmsgSocket implements AutoCloseable {
 
     /** The peer's receive window from its SYNC, 0 before it arrived. */
     public int peerWindow() {
-        lock.lock();
-        try {
-            return st.peerWindow;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.peerWindow);
     }
 
     /** The peer's SYNC credentials, null before it arrived. */
     public @Nullable SocketCredentials peerCredentials() {
-        lock.lock();
-        try {
-            return st.peerCredentials;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.peerCredentials);
     }
 
     /** True once the peer's SYNC arrived, until the socket closes, fails or the peer's endpoint goes. */
     public boolean isConnected() {
-        lock.lock();
-        try {
-            return st.peerWindow > 0 && !st.closed && st.failure == null && !st.unbound;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.peerWindow > 0 && !st.closed && st.failure == null && !st.unbound);
     }
 
     /** What broke the connection (a protocol error of the peer, a stopped device), or null. */
     public @Nullable SocketException failure() {
-        lock.lock();
-        try {
-            return st.failure;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.failure);
     }
 
     /** Bytes (datagrams: with their 4-byte prefixes) received and not yet read. */
     public int available() {
-        lock.lock();
-        try {
-            return st.window.available();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.window.available());
     }
 
     /** How many bytes we may send right now (0 before the peer's SYNC). */
     public int credit() {
-        lock.lock();
-        try {
-            return st.credit();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.credit());
     }
 
     /** True when nothing more will be read: the input ended (after what arrived was read), closed or failed. */
     public boolean isInputDone() {
-        lock.lock();
-        try {
-            return (inputEnded() && st.window.available() == 0) || st.closed || st.failure != null;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> (inputEnded() && st.window.available() == 0) || st.closed || st.failure != null);
     }
 
     /**
@@ -622,12 +587,7 @@ public final class RpmsgSocket implements AutoCloseable {
     }
 
     private boolean inputOver() {
-        lock.lock();
-        try {
-            return inputEnded() && (st.window.available() == 0 || st.inputShut);
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> inputEnded() && (st.window.available() == 0 || st.inputShut));
     }
 
     /**
@@ -790,12 +750,7 @@ public final class RpmsgSocket implements AutoCloseable {
 
     /** True once {@link #close()} was called. */
     public boolean isClosed() {
-        lock.lock();
-        try {
-            return st.closed;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> st.closed);
     }
 
     /** Breaks the connection for good with {@code why}: its endpoint goes, every waiter and later call throws. */
@@ -1025,6 +980,16 @@ public final class RpmsgSocket implements AutoCloseable {
         @Override
         public void onUnbind(RpmsgEndpoint ep) {
             RpmsgSocket.this.onUnbind();
+        }
+    }
+
+    /** Reads connection state under the connection lock. */
+    private <T> T locked(java.util.function.Supplier<T> read) {
+        lock.lock();
+        try {
+            return read.get();
+        } finally {
+            lock.unlock();
         }
     }
 }
