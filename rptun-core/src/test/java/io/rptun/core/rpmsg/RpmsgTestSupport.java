@@ -52,6 +52,20 @@ final class RpmsgTestSupport {
         return value;
     }
 
+    /**
+     * Waits until {@code value} reaches {@code expected} (or {@link #WAIT} passes) and returns its last reading:
+     * a figure counted on the serving thread after its last visible effect is read only once it settles.
+     */
+    static long awaitCount(java.util.function.LongSupplier value, long expected) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        long seen = value.getAsLong();
+        while (seen < expected && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+            seen = value.getAsLong();
+        }
+        return seen;
+    }
+
     /** A listener that copies every payload into {@code queue}. */
     static RpmsgListener into(BlockingQueue<byte[]> queue) {
         return (ep, msg) -> queue.add(msg.toByteArray());
