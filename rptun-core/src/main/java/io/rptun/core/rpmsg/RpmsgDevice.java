@@ -684,6 +684,171 @@ public final class RpmsgDevice implements AutoCloseable {
         return true;
     }
 
+    /**
+     * {@link RpmsgEndpoint#trySendBatch}: up to {@code max} messages from {@code writer}, as many as TX buffers
+     * are free right now, published together. With the ring free, this thread holds it for the whole batch:
+     * each message costs a buffer from the holder's own pool, the writer, the header and a ring slot, and the
+     * batch one index store and at most one kick. With another thread holding the ring, the messages queue one
+     * by one and go out with one flush.
+     */
+    int sendBatch(RpmsgEndpoint ep, int dst, RpmsgBatchWriter writer, int max) {
+        if (ep.isDestroyed()) {
+            throw ep.destroyedError();
+        }
+        RpmsgLink l = readyLink();
+        if (dst == RpmsgAddresses.ANY) {
+            throw new RpmsgException(Reason.NOT_BOUND, "send from " + ep + " to ANY");
+        }
+        if (max < 0) {
+            throw new IllegalArgumentException("max=" + max);
+        }
+        if (max == 0) {
+            return 0;
+        }
+        VirtqueuePort tx = l.tx();
+        boolean held;
+        try {
+            held = tx.tryHold();
+        } catch (VringException e) {
+            throw broken(e);
+        }
+        if (!held) {
+            return sendBatchQueued(l, ep, dst, writer, max);
+        }
+        int n = sendBatchHeld(l, ep, dst, writer, max);
+        if (n < 0) {
+            // A remote found a buffer shorter than the negotiated size: the queued path gives it back and says so.
+            n = -n - 1;
+            return n + sendBatchQueued(l, ep, dst, writer, max - n);
+        }
+        return n;
+    }
+
+    /**
+     * The batch while holding the ring (its sends are counted by the port, as {@code submitOwned}'s are): the
+     * number sent, or {@code -(sent + 1)} when it stopped at a remote's short buffer, put back for the queued
+     * path to deal with.
+     */
+    private int sendBatchHeld(RpmsgLink l, RpmsgEndpoint ep, int dst, RpmsgBatchWriter writer, int max) {
+        VirtqueuePort tx = l.tx();
+        int n = 0;
+        boolean shortBuffer = false;
+        boolean gaveBack = false;
+        @Nullable VringBuffer b = null;
+        try {
+            try {
+                while (n < max) {
+                    b = tx.takeHeld();
+                    if (b == null && role == Role.HOST) {
+                        b = growTx(l);
+                    }
+                    if (b == null) {
+                        break;
+                    }
+                    if (b.capacity() < l.txBufferSize()) {
+                        VringBuffer shortOne = b;
+                        b = null;
+                        tx.ungetHeld(shortOne);
+                        shortBuffer = true;
+                        break;
+                    }
+                    int length = writeOne(l, ep, b, writer);
+                    if (length == RpmsgBatchWriter.NO_MORE) {
+                        VringBuffer unused = b;
+                        b = null;
+                        tx.ungetHeld(unused);
+                        gaveBack = true;
+                        break;
+                    }
+                    RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, length);
+                    b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
+                    VringBuffer filled = b;
+                    b = null;
+                    tx.putHeld(filled);
+                    n++;
+                }
+            } catch (Throwable e) {
+                if (b != null) {
+                    tx.ungetHeld(b);
+                    gaveBack = true;
+                }
+                throw e;
+            } finally {
+                tx.releaseHold();
+            }
+        } catch (VringException e) {
+            throw broken(e);
+        } finally {
+            if (gaveBack) {
+                hooks.fireTxAvailable();
+            }
+            txWait.signal(); // a sender that found the ring held meanwhile may sleep: the pool changed
+        }
+        return shortBuffer ? -n - 1 : n;
+    }
+
+    /** Another thread holds the ring: each message takes a buffer and queues, and one flush publishes them. */
+    private int sendBatchQueued(RpmsgLink l, RpmsgEndpoint ep, int dst, RpmsgBatchWriter writer, int max) {
+        int n = 0;
+        try {
+            while (n < max) {
+                VringBuffer b = acquireOnce(l);
+                if (b == null) {
+                    break;
+                }
+                int length;
+                try {
+                    length = writeOne(l, ep, b, writer);
+                } catch (Throwable e) {
+                    l.tx().release(b);
+                    hooks.fireTxAvailable();
+                    throw e;
+                }
+                if (length == RpmsgBatchWriter.NO_MORE) {
+                    l.tx().release(b);
+                    hooks.fireTxAvailable();
+                    break;
+                }
+                stageTx(l, b, ep.address(), dst, length);
+                n++;
+            }
+        } finally {
+            if (n > 0) {
+                flushTx(l);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * One message of a batch into {@code b}: the writer's length, checked, or NO_MORE. Throws, without touching
+     * {@code b} (the caller gives it back), when the writer fails or the endpoint or device went away.
+     */
+    private int writeOne(RpmsgLink l, RpmsgEndpoint ep, VringBuffer b, RpmsgBatchWriter writer) {
+        long room = b.capacity() - RpmsgHeaderLayout.SIZE;
+        if (room < 0) {
+            throw tooLarge(0, room);
+        }
+        int capacity = (int) Math.min(room, l.maxPayload());
+        int length = writer.writeNext(ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
+        if (length == RpmsgBatchWriter.NO_MORE) {
+            return length;
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("a batch writer returned length=" + length);
+        }
+        if (length > capacity) {
+            throw tooLarge(length, capacity);
+        }
+        if (ep.isDestroyed()) {
+            throw ep.destroyedError();
+        }
+        if (state != State.READY) {
+            throw unusable();
+        }
+        return length;
+    }
+
     void releaseTx(VringBuffer buffer) {
         Objects.requireNonNull(link).tx().release(buffer);
         hooks.fireTxAvailable();

@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -285,6 +286,61 @@ public final class RpmsgEndpoint implements AutoCloseable {
     public <T> boolean trySendWithTo(int dst, T item, RpmsgPayloadWriter<? super T> writer) {
         Objects.requireNonNull(writer, "writer");
         return device.trySendWith(this, dst, item, writer);
+    }
+
+    /**
+     * Sends a batch to the destination, zero-copy and published at once: while TX buffers are free right now
+     * (at most {@code max}), {@code writer} fills the next one's payload in place, and every message it wrote
+     * reaches the ring with one index store and at most one kick. This is what makes a stream of small
+     * messages cheap: the peer's indices and the kick are paid once per batch instead of once per message.
+     * Order is kept: the messages leave in the order written, after any this thread sent before.
+     *
+     * @param max the most messages to send, 0 or more
+     * @return how many were sent: fewer than {@code max} when the TX buffers ran out or the writer said
+     *     {@link RpmsgBatchWriter#NO_MORE}; 0 when none was free (the writer was not called)
+     * @throws RpmsgException as {@link #trySendWith} gives them. When the writer throws or returns a bad
+     *     length, the messages before it are sent, that buffer is back in the pool, and the exception leaves.
+     * @throws IllegalArgumentException when {@code max} is negative, or the writer returns a negative length
+     *     other than {@code NO_MORE}
+     */
+    public int trySendBatch(RpmsgBatchWriter writer, int max) {
+        Objects.requireNonNull(writer, "writer");
+        return device.sendBatch(this, destinationOrThrow(), writer, max);
+    }
+
+    /** Like {@link #trySendBatch}, to {@code dst} instead of the destination. */
+    public int trySendBatchTo(int dst, RpmsgBatchWriter writer, int max) {
+        Objects.requireNonNull(writer, "writer");
+        return device.sendBatch(this, dst, writer, max);
+    }
+
+    /**
+     * Copies {@code messages} from {@code from} on into TX buffers and sends them as one batch
+     * ({@link #trySendBatch}), as many as TX buffers are free right now.
+     *
+     * @return how many were sent (the next to send is {@code from} plus that)
+     * @throws RpmsgException PAYLOAD_TOO_LARGE, before anything is sent, when one of them is larger than
+     *     {@link #maxPayload()}; the others as {@link #trySendBatch}
+     */
+    public int trySendAll(List<? extends MemorySegment> messages, int from) {
+        Objects.checkIndex(from, messages.size() + 1);
+        int max = maxPayload();
+        for (int i = from; i < messages.size(); i++) {
+            if (messages.get(i).byteSize() > max) {
+                throw new RpmsgException(RpmsgException.Reason.PAYLOAD_TOO_LARGE, name + ": message " + i + " of "
+                        + messages.get(i).byteSize() + " bytes does not fit a TX buffer (at most " + max + ")");
+            }
+        }
+        int[] next = {from};
+        return trySendBatch(payload -> {
+            if (next[0] == messages.size()) {
+                return RpmsgBatchWriter.NO_MORE;
+            }
+            MemorySegment m = messages.get(next[0]);
+            MemorySegment.copy(m, 0, payload, 0, m.byteSize());
+            next[0]++;
+            return (int) m.byteSize();
+        }, messages.size() - from);
     }
 
     /** A TX buffer to fill in place (zero-copy), waiting up to the send timeout for one. */

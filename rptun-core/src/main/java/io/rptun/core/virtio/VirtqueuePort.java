@@ -272,26 +272,19 @@ public final class VirtqueuePort {
      * @throws VringException if the queue is broken
      */
     public @Nullable VringBuffer acquireOwned() {
-        if (mode != Mode.SEND) {
-            throw new IllegalStateException(queue.name() + " is a RECEIVE port");
-        }
-        queue.checkNotBroken();
-        if (!WIP.compareAndSet(this, 0, 1)) {
+        if (!tryHold()) {
             return null;
         }
         VringBuffer buffer;
         try {
-            buffer = takeFreeOwned();
+            buffer = takeHeld();
         } catch (RuntimeException | Error e) {
             releaseLease();
             throw e;
         }
         if (buffer == null) {
             releaseLease();
-            return null;
         }
-        buffer.toUser();
-        buffer.length = 0;
         return buffer;
     }
 
@@ -306,21 +299,7 @@ public final class VirtqueuePort {
      */
     public void submitOwned(VringBuffer buffer) {
         try {
-            checkMine(buffer);
-            if (!buffer.toPortExclusive()) {
-                throw new IllegalStateException("buffer given back twice: " + buffer);
-            }
-            ownedSubmits++;
-            if (!pending.isEmpty()) {
-                // Queued buffers go first: one may be this thread's own earlier send, stuck behind a slot
-                // another producer claimed but has not written yet. Going straight in would overtake it.
-                if (!pending.offer(buffer)) {
-                    throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
-                }
-                return;
-            }
-            toRing(buffer);
-            direct++;
+            putHeld(buffer);
         } finally {
             drainOwned();
         }
@@ -335,14 +314,99 @@ public final class VirtqueuePort {
      */
     public void releaseOwned(VringBuffer buffer) {
         try {
-            checkMine(buffer);
-            if (!buffer.toPort()) {
-                throw new IllegalStateException("buffer given back twice: " + buffer);
-            }
-            ungetOwnerFree(buffer);
+            ungetHeld(buffer);
         } finally {
             releaseLease();
         }
+    }
+
+    // ---------------------------------------------------------------- batches: one hold, one publication
+
+    /**
+     * SEND ports: takes the ring for a batch of sends, or returns false at once when another thread holds
+     * it. While it holds the ring, the caller takes free buffers with {@link #takeHeld()}, fills them, and
+     * puts each into the ring with {@link #putHeld} (or back with {@link #ungetHeld}); {@link #releaseHold()}
+     * then publishes the whole batch with one index store and at most one kick, and lets go. Every path must
+     * end in {@code releaseHold()}, promptly and without blocking (other threads' submits queue meanwhile and
+     * go out with the batch). Only the holding thread may call the held methods.
+     *
+     * @throws VringException if the queue is broken (nothing is held)
+     * @throws IllegalStateException on a RECEIVE port
+     */
+    public boolean tryHold() {
+        if (mode != Mode.SEND) {
+            throw new IllegalStateException(queue.name() + " is a RECEIVE port");
+        }
+        queue.checkNotBroken();
+        return WIP.compareAndSet(this, 0, 1);
+    }
+
+    /**
+     * While holding the ring ({@link #tryHold()}): a free buffer, now the caller's, or null when the peer has
+     * returned none (it looks at the peer's index only when the holder's own free buffers ran out).
+     *
+     * @throws VringException if the peer broke the queue (the hold stays: release it)
+     */
+    public @Nullable VringBuffer takeHeld() {
+        VringBuffer buffer = takeFreeOwned();
+        if (buffer != null) {
+            buffer.toUser();
+            buffer.length = 0;
+        }
+        return buffer;
+    }
+
+    /**
+     * While holding the ring: sends {@code buffer} with {@link VringBuffer#length()} bytes as part of the batch
+     * (in the ring, published at {@link #releaseHold()}). Buffers other threads had queued before go first:
+     * one may be this thread's own earlier send, stuck behind a slot another producer claimed but has not
+     * written yet, and must not be overtaken.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it
+     */
+    public void putHeld(VringBuffer buffer) {
+        checkMine(buffer);
+        if (!buffer.toPortExclusive()) {
+            throw new IllegalStateException("buffer given back twice: " + buffer);
+        }
+        ownedSubmits++;
+        if (!pending.isEmpty()) {
+            direct += pending.drain(toRing, queue.num());
+            if (!pending.isEmpty()) {
+                if (!pending.offer(buffer)) {
+                    throw new IllegalStateException(queue.name() + ": more buffers submitted than exist");
+                }
+                return;
+            }
+        }
+        toRing(buffer);
+        direct++;
+    }
+
+    /**
+     * While holding the ring: puts a buffer taken with {@link #takeHeld()} back unsent, at the front of the
+     * free buffers where it was.
+     *
+     * @throws IllegalArgumentException if the buffer belongs to another port
+     * @throws IllegalStateException if the caller does not hold it
+     */
+    public void ungetHeld(VringBuffer buffer) {
+        checkMine(buffer);
+        if (!buffer.toPort()) {
+            throw new IllegalStateException("buffer given back twice: " + buffer);
+        }
+        ungetOwnerFree(buffer);
+    }
+
+    /**
+     * Ends a hold: publishes what was put meanwhile (this thread's and other threads' queued submits) with one
+     * index store and at most one kick, and lets go of the ring, even when it throws.
+     *
+     * @throws VringException if the peer broke the queue (the ring is let go)
+     */
+    public void releaseHold() {
+        releaseLease();
     }
 
     /**
