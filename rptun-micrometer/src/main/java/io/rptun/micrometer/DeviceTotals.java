@@ -22,6 +22,10 @@ final class DeviceTotals {
     private long retiredSent;
     private long retiredReceived;
     private long retiredKicks;
+    private long retiredBytesSent;
+    private long retiredBytesReceived;
+    private long retiredKicksReceived;
+    private long retiredPublications;
     private final Map<Reason, Long> retiredDropped = new EnumMap<>(Reason.class);
 
     DeviceTotals(Supplier<@Nullable RpmsgDevice> current) {
@@ -38,6 +42,10 @@ final class DeviceTotals {
                 retiredSent += s.sent();
                 retiredReceived += s.received();
                 retiredKicks += s.notificationsSent();
+                retiredBytesSent += s.bytesSent();
+                retiredBytesReceived += s.bytesReceived();
+                retiredKicksReceived += s.notificationsReceived();
+                retiredPublications += s.txPublications();
                 s.dropped().forEach((r, n) -> retiredDropped.merge(r, n, Long::sum));
             }
             last = now;
@@ -60,6 +68,22 @@ final class DeviceTotals {
 
     double kicksSent() {
         return total(RpmsgStats::notificationsSent, () -> retiredKicks);
+    }
+
+    double bytesSent() {
+        return total(RpmsgStats::bytesSent, () -> retiredBytesSent);
+    }
+
+    double bytesReceived() {
+        return total(RpmsgStats::bytesReceived, () -> retiredBytesReceived);
+    }
+
+    double kicksReceived() {
+        return total(RpmsgStats::notificationsReceived, () -> retiredKicksReceived);
+    }
+
+    double publications() {
+        return total(RpmsgStats::txPublications, () -> retiredPublications);
     }
 
     double dropped(Reason reason) {

@@ -26,7 +26,14 @@ import org.jspecify.annotations.Nullable;
  * <tr><td>{@value #RECEIVED}</td><td>counter</td><td>messages</td><td>taken from the RX ring (name service included)</td></tr>
  * <tr><td>{@value #DROPPED}</td><td>counter, tag {@code reason}</td><td>messages</td><td>inbound messages dropped and
  *     listener failures, one counter per reason the core drops for ({@link #DROP_REASONS})</td></tr>
+ * <tr><td>{@value #BYTES_SENT}</td><td>counter</td><td>bytes</td><td>payload bytes sent (headers not counted)</td></tr>
+ * <tr><td>{@value #BYTES_RECEIVED}</td><td>counter</td><td>bytes</td><td>payload bytes received (headers not
+ *     counted)</td></tr>
  * <tr><td>{@value #KICKS_SENT}</td><td>counter</td><td>kicks</td><td>notifications this side sent the peer</td></tr>
+ * <tr><td>{@value #KICKS_RECEIVED}</td><td>counter</td><td>kicks</td><td>times the serving loop was woken by the
+ *     peer's notification (kicks that arrive while it is awake count once)</td></tr>
+ * <tr><td>{@value #TX_PUBLICATIONS}</td><td>counter</td><td>publications</td><td>index stores on the TX ring, each
+ *     publishing a batch: {@value #SENT} over this is the mean batch</td></tr>
  * <tr><td>{@value #TX_FREE}</td><td>gauge</td><td>buffers</td><td>TX buffers free now</td></tr>
  * <tr><td>{@value #TX_ALLOCATED}</td><td>gauge</td><td>buffers</td><td>TX buffers the host carved so far (0 on a
  *     remote)</td></tr>
@@ -38,14 +45,17 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Counters are {@link FunctionCounter}s over the core's own counters (racy reads while traffic runs, never
  * counted twice); gauges read the device when the registry asks, and are NaN while a link has no session.
- * Binding costs nothing on the message path. Bytes each way and kicks received are not counted by the core
- * yet, so they have no meter here.
+ * Binding costs nothing on the message path.
  */
 public final class RpmsgDeviceMetrics implements MeterBinder {
     public static final String SENT = "rpmsg.messages.sent";
     public static final String RECEIVED = "rpmsg.messages.received";
     public static final String DROPPED = "rpmsg.messages.dropped";
+    public static final String BYTES_SENT = "rpmsg.bytes.sent";
+    public static final String BYTES_RECEIVED = "rpmsg.bytes.received";
     public static final String KICKS_SENT = "rpmsg.kicks.sent";
+    public static final String KICKS_RECEIVED = "rpmsg.kicks.received";
+    public static final String TX_PUBLICATIONS = "rpmsg.tx.publications";
     public static final String TX_FREE = "rpmsg.tx.buffers.free";
     public static final String TX_ALLOCATED = "rpmsg.tx.buffers.allocated";
     public static final String RX_BUFFERS = "rpmsg.rx.buffers";
@@ -96,7 +106,13 @@ public final class RpmsgDeviceMetrics implements MeterBinder {
         DeviceTotals t = totals;
         counter(registry, SENT, "messages", "rpmsg messages handed to the TX ring", o -> t.sent());
         counter(registry, RECEIVED, "messages", "rpmsg messages taken from the RX ring", o -> t.received());
+        counter(registry, BYTES_SENT, "bytes", "rpmsg payload bytes sent", o -> t.bytesSent());
+        counter(registry, BYTES_RECEIVED, "bytes", "rpmsg payload bytes received", o -> t.bytesReceived());
         counter(registry, KICKS_SENT, "kicks", "notifications (kicks) sent to the peer", o -> t.kicksSent());
+        counter(registry, KICKS_RECEIVED, "kicks", "wake-ups of the serving loop by the peer's notification",
+                o -> t.kicksReceived());
+        counter(registry, TX_PUBLICATIONS, "publications", "index stores on the TX ring (batches published)",
+                o -> t.publications());
         for (Reason reason : DROP_REASONS) {
             FunctionCounter.builder(DROPPED, owner, o -> t.dropped(reason))
                     .description("inbound rpmsg messages dropped, and listener failures, by reason")

@@ -38,6 +38,14 @@ class RpmsgDeviceMetricsTest {
             assertThat(count(registry, RpmsgDeviceMetrics.RECEIVED)).isEqualTo(stats.received())
                     .isGreaterThanOrEqualTo(20);
             assertThat(count(registry, RpmsgDeviceMetrics.KICKS_SENT)).isEqualTo(stats.notificationsSent()).isPositive();
+            // "m0".."m19": 50 payload bytes each way, plus the name-service messages.
+            assertThat(count(registry, RpmsgDeviceMetrics.BYTES_SENT)).isEqualTo(stats.bytesSent())
+                    .isGreaterThanOrEqualTo(50);
+            assertThat(count(registry, RpmsgDeviceMetrics.BYTES_RECEIVED)).isEqualTo(stats.bytesReceived())
+                    .isGreaterThanOrEqualTo(50);
+            assertThat(count(registry, RpmsgDeviceMetrics.KICKS_RECEIVED)).isEqualTo(stats.notificationsReceived());
+            assertThat(count(registry, RpmsgDeviceMetrics.TX_PUBLICATIONS)).isEqualTo(stats.txPublications())
+                    .isPositive().isLessThanOrEqualTo(stats.sent());
             assertThat(gauge(registry, RpmsgDeviceMetrics.TX_FREE)).isEqualTo(stats.txBuffersFree());
             assertThat(gauge(registry, RpmsgDeviceMetrics.TX_ALLOCATED)).isEqualTo(stats.txBuffersAllocated());
             assertThat(gauge(registry, RpmsgDeviceMetrics.RX_BUFFERS)).isEqualTo(32);

@@ -5,7 +5,7 @@ import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgMessage;
-import io.rptun.core.rpmsg.RpmsgPayloadWriter;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -309,13 +309,13 @@ public final class RpmsgChannel implements Disposable {
     }
 
     /**
-     * Sends {@code item} through {@code writer} if a TX buffer is free now, to {@code dst} or, for ANY, the
-     * destination; false (the writer not called) if none is.
+     * Sends up to {@code max} messages from {@code writer} as one batch (as many as TX buffers are free now), to
+     * {@code dst} or, for ANY, the destination; 0 when none is free.
      */
-    <T> boolean trySend(int dst, T item, RpmsgPayloadWriter<? super T> writer) {
+    int trySendBatch(int dst, RpmsgBatchWriter writer, int max) {
         checkSendOpen();
         RpmsgEndpoint ep = endpoint();
-        return dst == RpmsgAddresses.ANY ? ep.trySendWith(item, writer) : ep.trySendWithTo(dst, item, writer);
+        return dst == RpmsgAddresses.ANY ? ep.trySendBatch(writer, max) : ep.trySendBatchTo(dst, writer, max);
     }
 
     /** Throws CHANNEL_CLOSED once sending is closed (also between filling a TX buffer and sending it). */

@@ -1,6 +1,6 @@
 package io.rptun.reactive;
 
-import io.rptun.core.rpmsg.RpmsgPayloadWriter;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import java.lang.foreign.MemorySegment;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -23,8 +23,10 @@ import reactor.util.context.Context;
  * the core's TX-available listener resumes it. So it never holds more than {@code prefetch} elements unsent,
  * and never asks for more than it can hold.
  *
- * <p>Allocates nothing per element: the subscriber itself is the core's {@link RpmsgPayloadWriter}, so each
- * element goes through {@code RpmsgEndpoint.trySendWith} with no TX-buffer handle and no capturing lambda.
+ * <p>Sends in batches: whatever the queue holds when TX buffers are free goes out through one
+ * {@code RpmsgEndpoint.trySendBatch}, each element encoded in place and the batch published with one index
+ * store and at most one kick. Allocates nothing per element: the subscriber itself is the core's
+ * {@link RpmsgBatchWriter}, with no TX-buffer handle and no capturing lambda.
  *
  * <p>Signals: elements are sent on the thread that delivers them (the publisher's), or on the serving thread
  * or a releasing thread when TX buffers come free; completion and errors arrive on one of those.
@@ -57,7 +59,7 @@ final class SendMono<T> extends Mono<Void> {
     }
 
     static final class SendSubscriber<T> implements CoreSubscriber<T>, Subscription, DeviceBridge.TxWaiter,
-            RpmsgPayloadWriter<T> {
+            RpmsgBatchWriter {
         @SuppressWarnings("rawtypes")
         private static final AtomicIntegerFieldUpdater<SendSubscriber> WIP =
                 AtomicIntegerFieldUpdater.newUpdater(SendSubscriber.class, "wip");
@@ -71,10 +73,10 @@ final class SendMono<T> extends Mono<Void> {
         private final Queue<T> queue;
         private final AtomicBoolean waiting = new AtomicBoolean();
         private @Nullable Subscription upstream;
-        /** The element taken from the queue that waits for a TX buffer (drain loop only). */
+        /** The element being written into a TX buffer, not yet accepted by the core (drain loop only). */
         private @Nullable T pending;
         /** Sent since the last request upstream (drain loop only). */
-        private int sentSinceRequest;
+        private long sentSinceRequest;
         private boolean terminated;
         private volatile boolean done;
         private volatile @Nullable Throwable error;
@@ -198,15 +200,7 @@ final class SendMono<T> extends Mono<Void> {
                 fail(upstreamError, false);
                 return;
             }
-            while (true) {
-                T item = pending;
-                if (item == null) {
-                    item = queue.poll();
-                    if (item == null) {
-                        break;
-                    }
-                    pending = item;
-                }
+            while (!queue.isEmpty()) {
                 try {
                     if (!channel.mayTakeTx(this)) {
                         // An earlier send on this channel waits for a buffer: queue behind it, keep the order.
@@ -215,27 +209,30 @@ final class SendMono<T> extends Mono<Void> {
                             return;
                         }
                     }
-                    if (!channel.trySend(dst, item, this)) {
-                        // No TX buffer (the item is still pending). Take a place in line, register, then look
-                        // once more: a buffer freed in between is not missed.
+                    int sent = sendBatch();
+                    if (sent == 0) {
+                        // No TX buffer. Take a place in line, register, then look once more: a buffer freed in
+                        // between is not missed.
                         channel.joinTxLine(this);
                         channel.bridge().awaitTx(this);
-                        if (!channel.trySend(dst, item, this)) {
+                        sent = sendBatch();
+                        if (sent == 0) {
                             return;
                         }
                         channel.bridge().forget(this);
                     }
+                    sentSinceRequest += sent;
                 } catch (RuntimeException e) {
                     // The core put the TX buffer back; the item is still pending, so fail() discards it once.
                     fail(channel.sendError(e), true);
                     return;
                 }
-                pending = null;
-                if (++sentSinceRequest == limit) {
+                if (sentSinceRequest >= limit) {
+                    long n = sentSinceRequest;
                     sentSinceRequest = 0;
                     Subscription s = upstream;
                     if (s != null) {
-                        s.request(limit);
+                        s.request(n);
                     }
                 }
             }
@@ -248,11 +245,37 @@ final class SendMono<T> extends Mono<Void> {
         }
 
         /**
-         * The core calls this with a TX buffer's payload (inside {@code trySendWith}, on the draining thread).
-         * A bad length, or the channel closed while encoding, throws: the core puts the buffer back.
+         * Sends what the queue holds as one batch (as many as TX buffers are free): one publication and at most
+         * one kick for all of them. Returns how many went.
+         */
+        private int sendBatch() {
+            int sent = channel.trySendBatch(dst, this, queue.size());
+            // The core took the last message written: it is no longer this subscriber's to discard.
+            pending = null;
+            return sent;
+        }
+
+        /**
+         * The core calls this for each TX buffer of a batch, on the draining thread: the next queued element,
+         * encoded in place. Being called again means the message written before was accepted; the element
+         * written last stays {@code pending} until the batch returns, so a failure discards it exactly once.
          */
         @Override
-        public int write(T item, MemorySegment payload) {
+        public int writeNext(MemorySegment payload) {
+            pending = null;
+            T item = queue.poll();
+            if (item == null) {
+                return NO_MORE;
+            }
+            pending = item;
+            return write(item, payload);
+        }
+
+        /**
+         * Encodes {@code item} into a TX buffer's payload. A bad length, or the channel closed while encoding,
+         * throws: the core puts the buffer back.
+         */
+        private int write(T item, MemorySegment payload) {
             int length = encoder.encode(item, payload);
             if (length < 0 || length > payload.byteSize()) {
                 throw new RpmsgReactiveException(RpmsgReactiveException.Reason.BAD_WRITE_LENGTH, "a writer for "

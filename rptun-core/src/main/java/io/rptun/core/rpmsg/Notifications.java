@@ -42,6 +42,8 @@ final class Notifications implements Doorbell.Poller {
      */
     private volatile @Nullable Doorbell servingBell;
     private volatile @Nullable Thread servingThread;
+    /** Times a wait of the serving thread ended because the doorbell was rung; serving thread only, read racily. */
+    private volatile long rung;
     /** Serving thread only: the link whose RX notifications this side switched off, or null. */
     private @Nullable RpmsgLink rxQuiet;
 
@@ -57,7 +59,7 @@ final class Notifications implements Doorbell.Poller {
         }
         RpmsgLink l = device.readyLinkOrNull();
         if (l == null) {
-            return bell.await(timeout);
+            return counted(bell.await(timeout));
         }
         if (!managed) {
             managed = true;
@@ -80,7 +82,20 @@ final class Notifications implements Doorbell.Poller {
             }
             Thread.yield();
         } while (System.nanoTime() - until < 0);
-        return bell.await(timeout, this);
+        return counted(bell.await(timeout, this));
+    }
+
+    /** Counts a wait that ended with the doorbell rung (several rings while awake count once). */
+    private boolean counted(boolean wasRung) {
+        if (wasRung) {
+            rung = rung + 1; // one writer, the serving thread: a plain increment of a volatile is exact
+        }
+        return wasRung;
+    }
+
+    /** Waits of the serving thread that a ring ended (see {@link RpmsgStats#notificationsReceived()}). */
+    long rung() {
+        return rung;
     }
 
     /**
@@ -96,7 +111,7 @@ final class Notifications implements Doorbell.Poller {
     void pauseInCallback(long nanos) {
         Doorbell b = servingBell;
         if (b != null && servingThread == Thread.currentThread()) {
-            b.await(Duration.ofNanos(nanos));
+            counted(b.await(Duration.ofNanos(nanos)));
         } else {
             LockSupport.parkNanos(this, nanos);
         }

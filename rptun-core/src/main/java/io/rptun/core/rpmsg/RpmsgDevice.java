@@ -113,6 +113,13 @@ public final class RpmsgDevice implements AutoCloseable {
     private final AtomicInteger txAllocated = new AtomicInteger();
 
     private final LongAdder sent = new LongAdder();
+    /** Payload bytes sent through the queued path (the held paths count theirs in {@link #heldBytes}). */
+    private final LongAdder sentBytes = new LongAdder();
+    /**
+     * Payload bytes sent by threads holding the TX ring (the copying fast path and batches): a plain field,
+     * written only by the ring's holder (holds are ordered by the port's atomic hand-over), read racily.
+     */
+    private long heldBytes;
     private final DeviceHooks hooks = new DeviceHooks(this);
     private final Notifications notifications = new Notifications(this);
     private final AtomicLongArray drops = new AtomicLongArray(Reason.values().length);
@@ -589,6 +596,7 @@ public final class RpmsgDevice implements AutoCloseable {
             RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, (int) length);
             // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
             b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + (int) length);
+            heldBytes += length;
         } catch (RuntimeException | Error e) {
             l.tx().releaseOwned(b);
             throw e;
@@ -765,6 +773,7 @@ public final class RpmsgDevice implements AutoCloseable {
                     VringBuffer filled = b;
                     b = null;
                     tx.putHeld(filled);
+                    heldBytes += length;
                     n++;
                 }
             } catch (Throwable e) {
@@ -892,6 +901,7 @@ public final class RpmsgDevice implements AutoCloseable {
             throw broken(e);
         }
         sent.increment();
+        sentBytes.add(length);
     }
 
     private void flushTx(RpmsgLink l) {
@@ -1279,8 +1289,10 @@ public final class RpmsgDevice implements AutoCloseable {
             }
         }
         RpmsgLink l = link;
-        return new RpmsgStats(sent.sum() + (l == null ? 0 : l.tx().ownedSubmits()), inbound.received(), dropped, l == null ? 0 : l.tx().freeBuffers(),
-                txAllocated.get(), endpointCount(), l == null ? 0 : l.tx().kicks() + l.rx().kicks());
+        return new RpmsgStats(sent.sum() + (l == null ? 0 : l.tx().ownedSubmits()), inbound.received(), dropped,
+                l == null ? 0 : l.tx().freeBuffers(), txAllocated.get(), endpointCount(),
+                l == null ? 0 : l.tx().kicks() + l.rx().kicks(), sentBytes.sum() + heldBytes, inbound.receivedBytes(),
+                notifications.rung(), l == null ? 0 : l.tx().publishes());
     }
 
     private int endpointCount() {

@@ -41,10 +41,12 @@ final class RpmsgInbound {
     private final int backlogLimit;
     private final VirtqueuePort.Receiver toInbox = this::toInbox;
     private static final VarHandle RECEIVED;
+    private static final VarHandle RECEIVED_BYTES;
 
     static {
         try {
             RECEIVED = MethodHandles.lookup().findVarHandle(RpmsgInbound.class, "received", long.class);
+            RECEIVED_BYTES = MethodHandles.lookup().findVarHandle(RpmsgInbound.class, "receivedBytes", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -53,6 +55,9 @@ final class RpmsgInbound {
     /** Written only by the dispatch-lock holder (a release store, no read-modify-write); read by stats(). */
     @SuppressWarnings("unused") // accessed through RECEIVED
     private long received;
+    /** Payload bytes of those messages; written and read like {@link #received}. */
+    @SuppressWarnings("unused") // accessed through RECEIVED_BYTES
+    private long receivedBytes;
     /** The message object of the last delivery, when its callback kept no reference: reused for the next. */
     private @Nullable RpmsgMessage spare;
     /** The endpoint whose onMessage runs now (dispatch-lock holder only), or null. */
@@ -77,6 +82,11 @@ final class RpmsgInbound {
     /** Well-formed messages taken so far (name-service messages included). */
     long received() {
         return (long) RECEIVED.getAcquire(this);
+    }
+
+    /** Payload bytes of the well-formed messages taken so far. */
+    long receivedBytes() {
+        return (long) RECEIVED_BYTES.getAcquire(this);
     }
 
     /**
@@ -300,6 +310,7 @@ final class RpmsgInbound {
     /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
     private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
         RECEIVED.setRelease(this, (long) RECEIVED.get(this) + 1);
+        RECEIVED_BYTES.setRelease(this, (long) RECEIVED_BYTES.get(this) + len);
         if (dst == RpmsgAddresses.NS_ADDR) {
             try {
                 nameService.handle(l, data, offset, src, len);

@@ -14,9 +14,18 @@ import java.util.Map;
  * @param notificationsSent times this side notified the peer (kicked) after publishing on either ring: once
  *     per batch at most, and never while the peer asked not to be (it was awake and polling); a racy
  *     read while traffic runs
+ * @param bytesSent payload bytes of the messages sent (name-service messages included, headers not)
+ * @param bytesReceived payload bytes of the messages received (name-service messages included, headers not)
+ * @param notificationsReceived times this side's serving loop was woken by the peer's notification: several
+ *     kicks that arrive while it is awake count once, and a peer kicks less the busier this side is (it
+ *     switches the peer's notifications off while it polls); 0 for a device served without
+ *     {@link RpmsgDevice#awaitWork}
+ * @param txPublications index stores on the TX ring (each publishes a batch of one or more messages):
+ *     {@code sent / txPublications} is the mean batch
  */
 public record RpmsgStats(long sent, long received, Map<RpmsgException.Reason, Long> dropped, int txBuffersFree,
-        int txBuffersAllocated, int endpoints, long notificationsSent) {
+        int txBuffersAllocated, int endpoints, long notificationsSent, long bytesSent, long bytesReceived,
+        long notificationsReceived, long txPublications) {
     public RpmsgStats {
         dropped = Map.copyOf(dropped);
     }
