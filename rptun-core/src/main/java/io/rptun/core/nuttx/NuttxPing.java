@@ -3,6 +3,7 @@ package io.rptun.core.nuttx;
 import static io.rptun.core.memory.WireLayouts.LE_U32;
 
 import io.rptun.core.nuttx.NuttxServiceException.Reason;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
@@ -224,7 +225,8 @@ public final class NuttxPing implements AutoCloseable {
     /**
      * Sends {@code count} pings of {@code length} bytes with ACK without waiting in between (a throughput
      * test, not NuttX's), then waits until all are answered or {@code timeout} has passed since the last was
-     * sent.
+     * sent. The pings go out in batches ({@link RpmsgEndpoint#trySendBatch}): as many as TX buffers are free,
+     * written in place and published together; with none free it waits for one with a plain send.
      *
      * @return how many were answered (right or wrong: wrong ones are also counted as BAD_DATA drops)
      * @throws NuttxServiceException NOT_BOUND, INTERRUPTED
@@ -236,11 +238,17 @@ public final class NuttxPing implements AutoCloseable {
         checkBound();
         int len = Math.min(Math.max(length, NuttxPingLayout.MIN_SIZE), endpoint.maxPayload());
         Semaphore done = new Semaphore(0);
-        long[] cookies = new long[count];
-        int sent = 0;
+        PipelineWriter writer = new PipelineWriter(count, len, done);
         try {
-            for (; sent < count; sent++) {
-                cookies[sent] = send(ACK | CMD_REQ, len, (byte) 0, new Pending(len, (byte) 0, done));
+            while (writer.written < count) {
+                int sent = endpoint.trySendBatch(writer, count - writer.written);
+                writer.written = writer.registered; // every ping written was taken: the batch returned normally
+                if (sent == 0) {
+                    // No TX buffer free: wait for one the plain way, then batch again.
+                    writer.cookies[writer.registered] = send(ACK | CMD_REQ, len, (byte) 0,
+                            new Pending(len, (byte) 0, done));
+                    writer.written = ++writer.registered;
+                }
             }
             if (done.tryAcquire(count, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
                 return count;
@@ -250,10 +258,42 @@ public final class NuttxPing implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new NuttxServiceException(Reason.INTERRUPTED, "interrupted waiting for pipelined answers");
         } finally {
-            // Those never answered must not wait in the map for ever (a late answer is then UNEXPECTED).
-            for (int i = 0; i < sent; i++) {
-                pending.remove(cookies[i]);
+            // Those never answered must not wait in the map for ever (a late answer is then UNEXPECTED); a
+            // cookie whose message the core refused is among them.
+            for (int i = 0; i < writer.registered; i++) {
+                pending.remove(writer.cookies[i]);
             }
+        }
+    }
+
+    /** Writes the pipelined pings in place, one cookie each, registering each before its message can leave. */
+    private final class PipelineWriter implements RpmsgBatchWriter {
+        final long[] cookies;
+        final int length;
+        final Semaphore done;
+        /** Pings accepted by the core so far. */
+        int written;
+        /** Cookies registered as pending (one more than {@link #written} while a ping is being written). */
+        int registered;
+
+        PipelineWriter(int count, int length, Semaphore done) {
+            this.cookies = new long[count];
+            this.length = length;
+            this.done = done;
+        }
+
+        @Override
+        public int writeNext(MemorySegment payload) {
+            written = registered; // being called again: the core took the ping written before
+            if (written == cookies.length) {
+                return NO_MORE;
+            }
+            long cookie = nextCookie.getAndIncrement();
+            NuttxPingLayout.write(payload, ACK | CMD_REQ, length, cookie, (byte) 0);
+            cookies[registered] = cookie;
+            pending.put(cookie, new Pending(length, (byte) 0, done));
+            registered++;
+            return length;
         }
     }
 
