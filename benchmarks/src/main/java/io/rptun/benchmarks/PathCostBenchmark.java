@@ -7,6 +7,7 @@ import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgOptions;
@@ -58,6 +59,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *     ({@code trySend} × 256, then the remote's {@code process()} delivers them to a listener and
  *     returns the buffers; the next sends reclaim them). The notifier does nothing, so the doorbell is
  *     not counted (the two-thread probe measures it).</li>
+ * <li>{@code rptun-batch}: the same devices, the host sending with {@link RpmsgEndpoint#trySendBatch} in
+ *     batches of {@value #BATCH}, each written in place and published with one index store.</li>
  * <li>{@code vring}: the virtio layer alone, as in {@link VringThroughputBenchmark}: a driver
  *     {@link VirtqueuePort} acquires, fills and submits × 256, the device's port receives them and submits
  *     each straight back (no notifier). {@code rptun} minus {@code vring} is what rpmsg adds.</li>
@@ -80,8 +83,11 @@ public class PathCostBenchmark {
     static final int ROUND = 256;
     private static final ValueLayout.OfInt SEQ = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** The transport: {@code rptun}, {@code vring} or {@code aeron}. */
-    @Param({"rptun", "vring", "vring-raw", "aeron"})
+    /** Messages per batch of {@code rptun-batch}. */
+    static final int BATCH = 32;
+
+    /** The transport: {@code rptun}, {@code rptun-batch}, {@code vring}, {@code vring-raw} or {@code aeron}. */
+    @Param({"rptun", "rptun-batch", "vring", "vring-raw", "aeron"})
     public String transport = "rptun";
 
     /** Payload bytes per message. */
@@ -129,7 +135,7 @@ public class PathCostBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException, InterruptedException {
         switch (transport) {
-            case "rptun" -> setUpRptun();
+            case "rptun", "rptun-batch" -> setUpRptun();
             case "aeron" -> setUpAeron();
             case "vring" -> setUpVring();
             case "vring-raw" -> setUpVringRaw();
@@ -242,7 +248,9 @@ public class PathCostBenchmark {
     @Benchmark
     @OperationsPerInvocation(ROUND)
     public void round() {
-        if (endpoint != null) {
+        if (endpoint != null && transport.equals("rptun-batch")) {
+            rptunBatchRound(endpoint, java.util.Objects.requireNonNull(remote));
+        } else if (endpoint != null) {
             rptunRound(endpoint, java.util.Objects.requireNonNull(remote));
         } else if (tx != null) {
             vringRound(tx, java.util.Objects.requireNonNull(rx));
@@ -260,6 +268,28 @@ public class PathCostBenchmark {
             while (!ep.trySend(m)) {
                 r.process(); // a buffer still on its way back from an earlier round
             }
+        }
+        while (sink.received < nextSeq) {
+            r.process();
+        }
+    }
+
+    private final RpmsgBatchWriter batchWriter = new RpmsgBatchWriter() {
+        @Override
+        public int writeNext(MemorySegment area) {
+            MemorySegment.copy(message, 0, area, 0, payload);
+            area.set(SEQ, 0, nextSeq++);
+            return payload;
+        }
+    };
+
+    private void rptunBatchRound(RpmsgEndpoint ep, RpmsgDevice r) {
+        for (int sent = 0; sent < ROUND; ) {
+            int n = ep.trySendBatch(batchWriter, Math.min(BATCH, ROUND - sent));
+            if (n == 0) {
+                r.process(); // buffers still on their way back from an earlier round
+            }
+            sent += n;
         }
         while (sink.received < nextSeq) {
             r.process();

@@ -1,5 +1,6 @@
 package io.rptun.benchmarks;
 
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgListener;
 import io.rptun.core.rpmsg.RpmsgMessage;
@@ -74,12 +75,40 @@ public class RptunOneWayBenchmark {
     /**
      * How the benchmark thread sends: {@code send} (blocks in the device while no TX buffer is free) or
      * {@code try-send} ({@code trySend}, retried with {@link Thread#onSpinWait()} while it returns false,
-     * the way {@link AeronIpcOneWayBenchmark} retries a back-pressured offer).
+     * the way {@link AeronIpcOneWayBenchmark} retries a back-pressured offer), or {@code batch-N}
+     * ({@link RpmsgEndpoint#trySendBatch}: every N-th op writes the next N messages in place and publishes them
+     * at once, retried with {@code onSpinWait} while no TX buffer is free; the other ops only count, so one op
+     * is still one message).
      */
-    @Param({"send", "try-send"})
+    @Param({"send", "try-send", "batch-8", "batch-32"})
     public String api = "send";
 
     private boolean spinSend;
+    /** Messages per batch, 0 when not batching. */
+    private int batch;
+    /** Ops left before the next batch is written. */
+    private int owed;
+    private final SeqWriter writer = new SeqWriter();
+
+    /** Writes {@code count} messages of the benchmark's payload, counting the sequence word up. */
+    private final class SeqWriter implements RpmsgBatchWriter {
+        int count;
+
+        @Override
+        public int writeNext(MemorySegment payloadArea) {
+            if (count == 0) {
+                return NO_MORE;
+            }
+            count--;
+            MemorySegment m = message;
+            if (m == null) {
+                throw new IllegalStateException("not set up");
+            }
+            MemorySegment.copy(m, 0, payloadArea, 0, payload);
+            payloadArea.set(SEQ, 0, nextSeq++);
+            return payload;
+        }
+    }
     private @Nullable SimLink link;
     private @Nullable RpmsgEndpoint endpoint;
     private @Nullable Arena arena;
@@ -121,10 +150,12 @@ public class RptunOneWayBenchmark {
         if (payload < Integer.BYTES || payload > SimLink.BUFFER_SIZE - 16) {
             throw new IllegalArgumentException("payload=" + payload);
         }
-        spinSend = switch (api) {
-            case "send" -> false;
-            case "try-send" -> true;
-            default -> throw new IllegalArgumentException("api=" + api + " (send or try-send)");
+        spinSend = "try-send".equals(api);
+        batch = switch (api) {
+            case "send", "try-send" -> 0;
+            case "batch-8" -> 8;
+            case "batch-32" -> 32;
+            default -> throw new IllegalArgumentException("api=" + api + " (send, try-send, batch-8 or batch-32)");
         };
         SimLink l = SimLink.inProcess("oneway", IdleStrategy.backoff(), idle(remoteIdle),
                 device -> device.createEndpoint(SERVICE, sink));
@@ -146,6 +177,18 @@ public class RptunOneWayBenchmark {
         MemorySegment m = message;
         if (ep == null || m == null) {
             throw new IllegalStateException("not set up");
+        }
+        if (batch > 0) {
+            if (owed-- == 0) {
+                owed = batch - 1;
+                writer.count = batch;
+                while (writer.count > 0) {
+                    if (ep.trySendBatch(writer, writer.count) == 0) {
+                        Thread.onSpinWait();
+                    }
+                }
+            }
+            return;
         }
         m.set(SEQ, 0, nextSeq++);
         if (spinSend) {

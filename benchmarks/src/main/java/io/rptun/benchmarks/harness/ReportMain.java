@@ -148,8 +148,12 @@ public final class ReportMain {
             case "SegmentRingOneWayBenchmark" -> "MemorySegment ring (in-process limit)";
             case "SpscQueueOneWayBenchmark" -> "JCTools SPSC queue (in-process limit)";
             case "AeronIpcOneWayBenchmark" -> AERON;
-            case "RptunOneWayBenchmark" -> "rptun core: " + ("try-send".equals(params.get("api")) ? "trySend + spin"
-                    : "send") + ", remote " + params.getOrDefault("remoteIdle", "?");
+            case "RptunOneWayBenchmark" -> "rptun core: " + switch (params.getOrDefault("api", "send")) {
+                case "try-send" -> "trySend + spin";
+                case "batch-8" -> "trySendBatch of 8";
+                case "batch-32" -> "trySendBatch of 32";
+                default -> "send";
+            } + ", remote " + params.getOrDefault("remoteIdle", "?");
             case "RptunReactiveOneWayBenchmark" -> "rptun reactive: sendBytes(Flux) to receive()";
             case "RptunProbeBenchmark" -> "probe, bare devices: " + ("none".equals(params.get("kick"))
                     ? "no kick" : "a kick per message");
@@ -267,6 +271,7 @@ public final class ReportMain {
         costs.forEach((transport, c) -> b.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s |%n",
                 switch (transport) {
                     case "rptun" -> "rptun core (bare devices, no doorbell)";
+                    case "rptun-batch" -> "rptun core, trySendBatch of 32 (bare devices, no doorbell)";
                     case "vring" -> "virtio layer alone (VirtqueuePort)";
                     case "vring-raw" -> "split-ring protocol alone (driver + device, checks, no thread safety)";
                     case "aeron" -> "Aeron IPC (exclusive publication)";
@@ -401,6 +406,7 @@ public final class ReportMain {
             List<SvgChart.Group> groups = new ArrayList<>();
             costs.forEach((transport, c) -> groups.add(new SvgChart.Group(switch (transport) {
                 case "rptun" -> "rptun core (bare devices)";
+                case "rptun-batch" -> "rptun core, batches of 32";
                 case "vring" -> "virtio layer alone";
                 case "vring-raw" -> "split-ring protocol alone";
                 case "aeron" -> "Aeron IPC";
