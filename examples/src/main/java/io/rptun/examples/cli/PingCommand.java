@@ -9,6 +9,7 @@ import io.rptun.core.nuttx.PingResult;
 import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgTxBuffer;
 import io.rptun.sim.NuttxSimDriver;
 import io.rptun.sim.NuttxSimLayout;
@@ -70,6 +71,10 @@ final class PingCommand implements Callable<Integer> {
             description = "messages in the pipelined throughput phase, 0 to skip (default ${DEFAULT-VALUE})")
     int pipeline;
 
+    @Option(names = "--pipeline-batch", defaultValue = "" + NuttxPing.PIPELINE_BATCH,
+            description = "at most this many pipelined pings per publication, 1 for one at a time (default ${DEFAULT-VALUE})")
+    int pipelineBatch;
+
     @Option(names = "--busy-spin", description = "both sides busy-spin instead of sleeping in the futex (lowest latency, a core each)")
     boolean busySpin;
 
@@ -101,8 +106,10 @@ final class PingCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (times < 1 || length < 1 || ack < 0 || ack > NuttxPing.FLAGS_MASK || sleepMs < 0 || pipeline < 0) {
-            throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..7, --sleep >= 0, --pipeline >= 0");
+        if (times < 1 || length < 1 || ack < 0 || ack > NuttxPing.FLAGS_MASK || sleepMs < 0 || pipeline < 0
+                || pipelineBatch < 1) {
+            throw new IllegalArgumentException("need --times >= 1, --length >= 1, --ack 0..7, --sleep >= 0, --pipeline >= 0,"
+                    + " --pipeline-batch >= 1");
         }
         if (openAmp && nuttx) {
             throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
@@ -166,7 +173,7 @@ final class PingCommand implements Callable<Integer> {
             long badData = ping.counters().drops().count(NuttxServiceException.Reason.BAD_DATA);
             if (pipeline > 0) {
                 long t0 = System.nanoTime();
-                int got = ping.pipelined(pipeline, max, Duration.ofSeconds(60));
+                int got = ping.pipelined(pipeline, max, pipelineBatch, Duration.ofSeconds(60));
                 printPipelined(out, got, System.nanoTime() - t0, max);
                 if (got != pipeline) {
                     return ExitCodes.FAILED;
@@ -254,8 +261,22 @@ final class PingCommand implements Callable<Integer> {
                 }
             }
         });
-        for (int i = 0; i < pipeline; i++) {
-            send(ep, len, i);
+        // In batches of up to --pipeline-batch, written in place and published together; with no TX buffer
+        // free, one plain send waits for one.
+        long[] next = {0};
+        RpmsgBatchWriter writer = payload -> {
+            if (next[0] == pipeline) {
+                return RpmsgBatchWriter.NO_MORE;
+            }
+            int n = (int) Math.min(Math.max(len, 8), payload.byteSize());
+            payload.asSlice(0, n).fill((byte) 0);
+            payload.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, next[0]++);
+            return n;
+        };
+        while (next[0] < pipeline) {
+            if (ep.trySendBatch(writer, (int) Math.min(pipelineBatch, pipeline - next[0])) == 0) {
+                send(ep, len, next[0]++);
+            }
         }
         drain.join(Duration.ofSeconds(60));
         long got = answered.get() - before;

@@ -225,15 +225,30 @@ public final class NuttxPing implements AutoCloseable {
     /**
      * Sends {@code count} pings of {@code length} bytes with ACK without waiting in between (a throughput
      * test, not NuttX's), then waits until all are answered or {@code timeout} has passed since the last was
-     * sent. The pings go out in batches ({@link RpmsgEndpoint#trySendBatch}): as many as TX buffers are free,
-     * written in place and published together; with none free it waits for one with a plain send.
+     * sent. The pings go out in batches of up to {@value #PIPELINE_BATCH} ({@link RpmsgEndpoint#trySendBatch}):
+     * as many as TX buffers are free, written in place and published together; with none free it waits for
+     * one with a plain send.
      *
      * @return how many were answered (right or wrong: wrong ones are also counted as BAD_DATA drops)
      * @throws NuttxServiceException NOT_BOUND, INTERRUPTED
      */
     public int pipelined(int count, int length, Duration timeout) {
+        return pipelined(count, length, PIPELINE_BATCH, timeout);
+    }
+
+    /** {@link #pipelined(int, int, Duration)}'s batch: at most this many pings per publication. */
+    public static final int PIPELINE_BATCH = 32;
+
+    /**
+     * The same with at most {@code batch} pings per publication: 1 publishes (and may kick for) every ping on
+     * its own, as a sender of single messages does.
+     */
+    public int pipelined(int count, int length, int batch, Duration timeout) {
         if (count < 0) {
             throw new IllegalArgumentException("count=" + count);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch=" + batch);
         }
         checkBound();
         int len = Math.min(Math.max(length, NuttxPingLayout.MIN_SIZE), endpoint.maxPayload());
@@ -241,7 +256,7 @@ public final class NuttxPing implements AutoCloseable {
         PipelineWriter writer = new PipelineWriter(count, len, done);
         try {
             while (writer.written < count) {
-                int sent = endpoint.trySendBatch(writer, count - writer.written);
+                int sent = endpoint.trySendBatch(writer, Math.min(batch, count - writer.written));
                 writer.written = writer.registered; // every ping written was taken: the batch returned normally
                 if (sent == 0) {
                     // No TX buffer free: wait for one the plain way, then batch again.
