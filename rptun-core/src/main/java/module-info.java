@@ -8,8 +8,10 @@ module io.rptun.core {
     exports io.rptun.core.heap;
     exports io.rptun.core.layout;
     exports io.rptun.core.lifecycle;
+    exports io.rptun.core.loopback;
     exports io.rptun.core.memory;
     exports io.rptun.core.nuttx;
+    exports io.rptun.core.openamp;
     exports io.rptun.core.rpmsg;
     exports io.rptun.core.rsc;
     exports io.rptun.core.socket;

@@ -12,7 +12,7 @@ import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.AddressWindow;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rsc.CarveoutResource;
 import io.rptun.core.rsc.FwRscVdevLayout;
 import io.rptun.core.rsc.LiveResourceTable;

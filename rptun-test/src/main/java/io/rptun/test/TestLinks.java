@@ -3,7 +3,7 @@ package io.rptun.test;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.rpmsg.RpmsgDevice;
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.sim.ChildJvmLauncher;
 import io.rptun.sim.RemoteServices;
 import io.rptun.sim.SimDriver;

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rptun.core.nuttx.NuttxPingModel.Ping;
 import io.rptun.core.nuttx.NuttxServiceException.Reason;
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
