@@ -1,7 +1,7 @@
 package io.rptun.core.lifecycle;
 
-import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.loopback.RpmsgLoopback;
+import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.rsc.RptunRsc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
