@@ -5,9 +5,13 @@
  * {@link io.rptun.core.rpmsg.RpmsgDevice} with an {@link io.rptun.core.rpmsg.RpmsgRunner} each, ringing
  * each other through {@link io.rptun.core.rpmsg.ParkingDoorbell}s.
  *
- * <p>It sits beside {@code rpmsg}, not in it, because it wires every layer together (table, plan, heap,
- * devices); {@code rpmsg} itself knows nothing of how its memory was laid out. It has no lifecycle: for a
- * link with start, stop and a peer that can be lost, use {@link io.rptun.core.lifecycle.Rptun} over a driver.
+ * <p>{@link io.rptun.core.loopback.RpmsgLoopback} has no lifecycle. For one, with start, stop, reset and a
+ * peer that can be lost, {@link io.rptun.core.loopback.LoopbackDrivers} is a master and a remote
+ * {@link io.rptun.core.lifecycle.RptunDriver} over one segment, each run by an
+ * {@link io.rptun.core.lifecycle.Rptun}: the simplest drivers there are, counting the calls they get.
+ *
+ * <p>This package sits beside {@code rpmsg}, not in it, because it wires every layer together (table, plan,
+ * heap, devices, drivers); {@code rpmsg} itself knows nothing of how its memory was laid out.
  */
 @NullMarked
 package io.rptun.core.loopback;
