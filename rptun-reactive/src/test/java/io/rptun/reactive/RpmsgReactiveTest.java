@@ -96,6 +96,23 @@ class RpmsgReactiveTest {
     }
 
     @Test
+    void openWithoutATimeoutWaitsAsLongAsTheOptionsSayThenFailsTyped() {
+        RpmsgReactive quick = RpmsgReactive.create(loop.host(), ReactiveOptions.defaults()
+                .withOpenTimeout(Duration.ofSeconds(3)));
+        try {
+            StepVerifier.withVirtualTime(() -> quick.open("nobody"))
+                    .expectSubscription()
+                    .expectNoEvent(Duration.ofSeconds(2))
+                    .thenAwait(Duration.ofSeconds(1))
+                    .expectErrorSatisfies(reactiveReason(RpmsgReactiveException.Reason.OPEN_TIMEOUT))
+                    .verify(WAIT);
+            assertThat(loop.host().endpoints()).isEmpty();
+        } finally {
+            quick.dispose();
+        }
+    }
+
+    @Test
     void cancellingAnOpenBeforeItCompletesDestroysTheEndpoint() {
         StepVerifier.create(rpmsg.open("never"))
                 .expectSubscription()

@@ -82,6 +82,26 @@ class RptunLifecycleTest {
     }
 
     @Test
+    void aRemovedListenerHearsNothingMoreWhileTheOthersStillDo() throws Exception {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
+            Rptun[] both = startBoth(pair, RptunOptions.defaults());
+            Rptun master = both[0];
+            List<RptunEvent> removed = new CopyOnWriteArrayList<>();
+            List<RptunEvent> kept = new CopyOnWriteArrayList<>();
+            RptunListener gone = removed::add;
+            master.addListener(gone);
+            master.addListener(kept::add);
+            master.removeListener(gone);
+            master.removeListener(e -> { }); // one never added: nothing happens
+            master.stop();
+            assertThat(kept).extracting(RptunEvent::to).contains(RptunState.OFFLINE);
+            assertThat(removed).isEmpty();
+            master.close();
+            both[1].close();
+        }
+    }
+
+    @Test
     void stopReachesThePeerThroughTheMailboxAndClosesBothDevices() throws Exception {
         try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
