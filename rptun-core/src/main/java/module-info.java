@@ -1,4 +1,4 @@
-/** rptun's core: resource table, address environment, layout, vrings, heap, rpmsg, sockets, NuttX services, lifecycle. */
+/** rptun's core: resource table, address environment, layout, vrings, heap, rpmsg, sockets, NuttX services, OpenAMP's demo profile, lifecycle, in-JVM loopbacks. */
 module io.rptun.core {
     requires static org.jspecify;
     requires org.jctools.core.jdk11;
