@@ -45,6 +45,10 @@ public abstract class DoorbellContract {
 
     private @Nullable Doorbell bell;
 
+    /** For subclasses. */
+    protected DoorbellContract() {
+    }
+
     /** A fresh doorbell that was never rung, and nobody waits on. It is closed after each test. */
     protected abstract Doorbell open() throws Exception;
 

@@ -85,6 +85,10 @@ public abstract class RptunDriverContract {
     private static final AtomicInteger SERVICES = new AtomicInteger();
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
+    /** For subclasses. */
+    protected RptunDriverContract() {
+    }
+
     @AfterEach
     final void closeEverything() throws Exception {
         Exception failure = null;
