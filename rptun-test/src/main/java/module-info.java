@@ -8,6 +8,7 @@ module io.rptun.test {
     requires org.junit.platform.commons;
 
     exports io.rptun.test;
+    exports io.rptun.test.contract;
     exports io.rptun.test.nuttx;
     exports io.rptun.test.openamp;
 }

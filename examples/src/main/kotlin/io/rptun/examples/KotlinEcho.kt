@@ -2,7 +2,7 @@
 
 package io.rptun.examples
 
-import io.rptun.core.rpmsg.RpmsgLoopback
+import io.rptun.core.loopback.RpmsgLoopback
 import io.rptun.kotlin.awaitClose
 import io.rptun.kotlin.awaitOpen
 import io.rptun.kotlin.receiveAsFlow

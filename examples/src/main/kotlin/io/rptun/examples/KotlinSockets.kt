@@ -2,7 +2,7 @@
 
 package io.rptun.examples
 
-import io.rptun.core.rpmsg.RpmsgLoopback
+import io.rptun.core.loopback.RpmsgLoopback
 import io.rptun.reactive.socket.SocketClient
 import io.rptun.reactive.socket.SocketConnection
 import io.rptun.reactive.socket.SocketServer

@@ -2,8 +2,8 @@ package io.rptun.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.reliability.HostileKind.Expect;
 import java.time.Duration;
 import java.util.ArrayList;

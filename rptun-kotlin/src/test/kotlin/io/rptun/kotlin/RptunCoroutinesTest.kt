@@ -1,6 +1,6 @@
 package io.rptun.kotlin
 
-import io.rptun.core.rpmsg.RpmsgLoopback
+import io.rptun.core.loopback.RpmsgLoopback
 import io.rptun.reactive.NameServiceEvent
 import io.rptun.reactive.RpmsgChannel
 import io.rptun.reactive.RpmsgReactive

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgStats;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgMessage;
 import io.rptun.reactive.ReactiveOptions;
 import io.rptun.reactive.ReceiveOverflow;

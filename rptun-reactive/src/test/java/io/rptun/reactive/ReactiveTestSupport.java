@@ -2,11 +2,11 @@ package io.rptun.reactive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgListener;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package io.rptun.reactive;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgMessage;
 import java.time.Duration;
 import java.util.List;

@@ -8,7 +8,7 @@ import static io.rptun.reactive.ReactiveTestSupport.ints;
 import static io.rptun.reactive.ReactiveTestSupport.reactiveReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgMessage;
 import io.rptun.reactive.ReactiveTestSupport.Bound;
 import java.time.Duration;

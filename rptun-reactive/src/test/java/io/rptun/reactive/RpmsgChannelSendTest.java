@@ -8,8 +8,8 @@ import static io.rptun.reactive.ReactiveTestSupport.reactiveReason;
 import static io.rptun.reactive.ReactiveTestSupport.rpmsgReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgException;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgMessage;
 import io.rptun.reactive.ReactiveTestSupport.Bound;
 import java.lang.foreign.ValueLayout;

@@ -10,9 +10,9 @@ import static io.rptun.reactive.ReactiveTestSupport.rpmsgReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -93,6 +93,23 @@ class RpmsgReactiveTest {
                 .expectErrorSatisfies(reactiveReason(RpmsgReactiveException.Reason.OPEN_TIMEOUT))
                 .verify(WAIT);
         assertThat(loop.host().endpoints()).isEmpty();
+    }
+
+    @Test
+    void openWithoutATimeoutWaitsAsLongAsTheOptionsSayThenFailsTyped() {
+        RpmsgReactive quick = RpmsgReactive.create(loop.host(), ReactiveOptions.defaults()
+                .withOpenTimeout(Duration.ofSeconds(3)));
+        try {
+            StepVerifier.withVirtualTime(() -> quick.open("nobody"))
+                    .expectSubscription()
+                    .expectNoEvent(Duration.ofSeconds(2))
+                    .thenAwait(Duration.ofSeconds(1))
+                    .expectErrorSatisfies(reactiveReason(RpmsgReactiveException.Reason.OPEN_TIMEOUT))
+                    .verify(WAIT);
+            assertThat(loop.host().endpoints()).isEmpty();
+        } finally {
+            quick.dispose();
+        }
     }
 
     @Test

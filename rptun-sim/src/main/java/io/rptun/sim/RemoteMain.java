@@ -3,7 +3,7 @@ package io.rptun.sim;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.nuttx.NuttxPing;

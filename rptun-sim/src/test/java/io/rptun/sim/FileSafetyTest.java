@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rptun.core.lifecycle.RptunCallback;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.sim.PathKinds.Kind;
 import io.rptun.sim.PathKinds.Made;
 import io.rptun.sim.SimException.Reason;
@@ -183,7 +184,7 @@ class FileSafetyTest {
     @Test
     void anOpenAmpHostRefusesAFileOfTheDemosSizeThatHoldsNoTable() throws Exception {
         Path shm = dir.resolve("openamp.shm");
-        byte[] junk = new byte[(int) io.rptun.core.rpmsg.OpenAmpLinuxProfile.SHM_SIZE];
+        byte[] junk = new byte[(int) io.rptun.core.openamp.OpenAmpLinuxProfile.SHM_SIZE];
         java.util.Arrays.fill(junk, (byte) 0x77);
         Files.write(shm, junk);
         PathKinds.Fingerprint before = PathKinds.fingerprint(shm);

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
+import io.rptun.core.nuttx.NuttxPing;
+import io.rptun.core.nuttx.PingRequest;
+import io.rptun.core.nuttx.PingResult;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import java.nio.charset.StandardCharsets;
@@ -63,5 +66,27 @@ class InJvmRemoteTest {
         assertThatThrownBy(remote::rptun).isInstanceOfSatisfying(SimException.class,
                 e -> assertThat(e.reason()).isEqualTo(SimException.Reason.FILE_MISSING));
         remote.close();
+    }
+
+    @Test
+    void aRemoteInThisJvmCountsThePingsItAnsweredAndCheckedSoATestCanSeeWhatReachedIt() throws Exception {
+        SimOptions options = SimOptions.defaults("x").withPath(dir.resolve("link"));
+        try (SimRemote remote = SimRemote.start(options, false, false, List.of());
+                Rptun host = Rptun.create(SimDriver.host(options, null), RptunOptions.defaults())) {
+            NuttxPing ping = NuttxPing.open(host.start());
+            assertThat(ping.awaitBound(WAIT)).isTrue();
+            PingResult acked = ping.ping(PingRequest.of(20, 64, NuttxPing.ACK | NuttxPing.CHECK, Duration.ZERO));
+            assertThat(acked.answered()).isEqualTo(20);
+
+            NuttxPing.Counters seen = remote.pingCounters();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (seen.answered() < 20 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(1); // the responder counts an answer just after sending it
+            }
+            assertThat(seen.answered()).isEqualTo(20);
+            assertThat(seen.checked()).as("every fill was checked").isEqualTo(20);
+            assertThat(seen.unanswered()).isZero();
+            assertThat(seen.drops().total()).as("no wrong fill").isZero();
+        }
     }
 }

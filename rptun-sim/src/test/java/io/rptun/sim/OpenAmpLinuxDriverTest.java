@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import java.io.BufferedReader;

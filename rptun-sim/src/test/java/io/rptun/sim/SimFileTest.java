@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rptun.core.memory.WireLayouts;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

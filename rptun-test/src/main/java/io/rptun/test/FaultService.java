@@ -1,21 +1,26 @@
 package io.rptun.test;
 
 import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.sim.RemoteServices;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A hidden service on an in-JVM remote that lets a test stall it: a message to {@value #NAME} makes the
+ * Hidden services on an in-JVM remote that let a test hurt it. A message to {@value #NAME} makes the
  * remote's serving thread wait in its listener until released, so the remote takes nothing from the rings
- * and returns no buffer, as a firmware that stopped reading does.
+ * and returns no buffer, as a firmware that stopped reading does. {@value #CORRUPT_NAME} is the remote's
+ * end of {@link TestLink#sendCorrupted}: the endpoint the corrupted message is sent from.
  */
 final class FaultService implements RemoteServices {
     static final String NAME = "rptun-test-fault";
+    static final String CORRUPT_NAME = "rptun-test-corrupt";
 
     private final Semaphore stalled = new Semaphore(0);
     private final Semaphore gate = new Semaphore(0);
+    private volatile @Nullable RpmsgEndpoint corrupter;
 
     @Override
     public void register(RpmsgDevice device) {
@@ -23,6 +28,17 @@ final class FaultService implements RemoteServices {
             stalled.release();
             gate.acquireUninterruptibly();
         });
+        corrupter = device.createEndpoint(CORRUPT_NAME, (ep, msg) -> {
+        });
+    }
+
+    /** The remote's {@value #CORRUPT_NAME} endpoint of the current session. */
+    RpmsgEndpoint corrupter() {
+        RpmsgEndpoint ep = corrupter;
+        if (ep == null || ep.isDestroyed()) {
+            throw new IllegalStateException("the remote's fault service is not up (the link was stopped or closed)");
+        }
+        return ep;
     }
 
     /** Waits until the remote's serving thread is held in the listener. */

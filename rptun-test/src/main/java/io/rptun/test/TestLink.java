@@ -2,11 +2,20 @@ package io.rptun.test;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgException;
+import io.rptun.core.rpmsg.RpmsgHeaderLayout;
+import io.rptun.core.rpmsg.RpmsgTxBuffer;
 import io.rptun.reactive.RpmsgReactive;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -16,6 +25,8 @@ import org.jspecify.annotations.Nullable;
  * whatever state the link is in.
  */
 public final class TestLink implements AutoCloseable {
+    /** How long a fault's set-up may take. */
+    private static final Duration FAULT_WAIT = Duration.ofSeconds(20);
     private final Transport transport;
     private final @Nullable Rptun host;
     private final RpmsgDevice hostDevice;
@@ -23,12 +34,14 @@ public final class TestLink implements AutoCloseable {
     private final @Nullable Path file;
     private final @Nullable Process child;
     private final @Nullable FaultService fault;
+    private final @Nullable Supplier<MemorySegment> remoteMemory;
     private final List<AutoCloseable> closers;
     private @Nullable RpmsgReactive reactive;
     private boolean closed;
 
     TestLink(Transport transport, @Nullable Rptun host, RpmsgDevice hostDevice, Supplier<RpmsgDevice> remoteDevice,
-            @Nullable Path file, @Nullable Process child, @Nullable FaultService fault, List<AutoCloseable> closers) {
+            @Nullable Path file, @Nullable Process child, @Nullable FaultService fault,
+            @Nullable Supplier<MemorySegment> remoteMemory, List<AutoCloseable> closers) {
         this.transport = transport;
         this.host = host;
         this.hostDevice = hostDevice;
@@ -36,6 +49,7 @@ public final class TestLink implements AutoCloseable {
         this.file = file;
         this.child = child;
         this.fault = fault;
+        this.remoteMemory = remoteMemory;
         this.closers = new ArrayList<>(closers);
     }
 
@@ -146,6 +160,97 @@ public final class TestLink implements AutoCloseable {
         };
         closers.add(stall::close);
         return stall;
+    }
+
+    /**
+     * Has the remote send one message of {@code payload} to {@code dst} (an address on the host) and damages
+     * it on its way, after the remote wrote and published it and before the host reads it: a corrupt
+     * buffer header as a broken firmware or a stray write leaves it. The host should drop it with a typed,
+     * counted reason ({@link Corruption#dropReason()}) and go on serving everything after it:
+     *
+     * <pre>{@code
+     * link.sendCorrupted(hostEndpoint.address(), bytes, Corruption.LENGTH_BEYOND_BUFFER);
+     * assertThat(link.hostDevice().stats().dropped(Reason.LENGTH_BEYOND_BUFFER)).isEqualTo(1);
+     * }</pre>
+     *
+     * <p>Nothing races: the host's serving thread is held in a listener of this link's while the remote
+     * sends and the message is damaged in shared memory, then let go, so the host reads only the damaged
+     * message. Returns once the host has dropped it, or, for a corruption the host cannot see
+     * ({@link Corruption#FLIPPED_PAYLOAD_BYTE}), once the host was let go to read it: it then arrives at
+     * {@code dst}'s listener like any message. The message comes from the remote's endpoint
+     * {@code rptun-test-corrupt}.
+     *
+     * @throws UnsupportedOperationException for {@link Transport#CHILD_JVM}: the remote's memory is in another
+     *     process
+     * @throws IllegalArgumentException if {@code payload} is longer than the remote's TX buffers take, or
+     *     empty for {@link Corruption#FLIPPED_PAYLOAD_BYTE}
+     * @throws IllegalStateException if the host or the remote did not play its part within 20 s
+     */
+    public void sendCorrupted(int dst, byte[] payload, Corruption corruption) {
+        java.util.Objects.requireNonNull(payload, "payload");
+        java.util.Objects.requireNonNull(corruption, "corruption");
+        if (remoteMemory == null || fault == null) {
+            throw new UnsupportedOperationException(transport + ": the remote's memory is in another process;"
+                    + " use an IN_PROCESS or SIM_FILE link to corrupt a message");
+        }
+        if (corruption == Corruption.FLIPPED_PAYLOAD_BYTE && payload.length == 0) {
+            throw new IllegalArgumentException("FLIPPED_PAYLOAD_BYTE needs a payload of 1 byte or more: length=0");
+        }
+        RpmsgDevice hostDev = hostDevice();
+        RpmsgEndpoint from = fault.corrupter();
+        RpmsgException.@Nullable Reason reason = corruption.dropReason();
+        long dropsBefore = reason == null ? 0 : hostDev.stats().dropped(reason);
+        Semaphore held = new Semaphore(0);
+        Semaphore go = new Semaphore(0);
+        RpmsgEndpoint hold = hostDev.createEndpoint(FaultService.CORRUPT_NAME, (ep, msg) -> {
+            held.release();
+            try {
+                go.tryAcquire(FAULT_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            if (!hold.awaitBound(FAULT_WAIT)) {
+                throw new IllegalStateException("the remote's fault service did not answer within " + FAULT_WAIT);
+            }
+            from.sendTo(hold.address(), new byte[] {1});
+            if (!held.tryAcquire(FAULT_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException("the host's serving thread did not take the hold message within "
+                        + FAULT_WAIT);
+            }
+            try {
+                RpmsgTxBuffer tx = from.txBuffer(FAULT_WAIT);
+                if (payload.length > tx.capacity()) {
+                    tx.release();
+                    throw new IllegalArgumentException("payload length=" + payload.length + " > the remote's "
+                            + tx.capacity() + "-byte payload room");
+                }
+                MemorySegment memory = remoteMemory.get();
+                MemorySegment room = tx.payload();
+                MemorySegment.copy(payload, 0, room, ValueLayout.JAVA_BYTE, 0, payload.length);
+                long header = room.address() - memory.address() - RpmsgHeaderLayout.SIZE; // both native
+                tx.sendTo(dst, payload.length);
+                corruption.apply(memory.asSlice(header, RpmsgHeaderLayout.SIZE + (long) payload.length));
+            } finally {
+                go.release(); // the host's read of the header happens after this (a semaphore's happens-before)
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while corrupting a message", e);
+        } finally {
+            hold.destroy();
+        }
+        if (reason != null) {
+            long deadline = System.nanoTime() + FAULT_WAIT.toNanos();
+            while (hostDev.stats().dropped(reason) <= dropsBefore) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("the host did not drop the corrupted message (" + reason
+                            + ") within " + FAULT_WAIT);
+                }
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
     }
 
     /** A stalled remote; {@link #close()} lets it go on. Idempotent. */

@@ -2,14 +2,15 @@ package io.rptun.test;
 
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgDevice;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.sim.ChildJvmLauncher;
 import io.rptun.sim.RemoteServices;
 import io.rptun.sim.SimDriver;
 import io.rptun.sim.SimFile;
 import io.rptun.sim.SimOptions;
 import io.rptun.sim.SimRemote;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,7 +58,7 @@ public final class TestLinks {
             FaultService fault = new FaultService();
             register(device, remote.with(fault));
             return new TestLink(Transport.IN_PROCESS, null, loopback.host(), () -> device, null, null, fault,
-                    List.of(loopback));
+                    loopback::memory, List.of(loopback));
         } catch (RuntimeException e) {
             loopback.close();
             throw e;
@@ -86,13 +88,17 @@ public final class TestLinks {
         };
         Rptun host = Rptun.create(SimDriver.host(options, launcher), RptunOptions.defaults()
                 .withReadyTimeout(START_TIMEOUT));
-        return started(Transport.SIM_FILE, host, options.path(), null, fault, () -> {
+        Supplier<SimRemote> running = () -> {
             SimRemote r = current.get();
             if (r == null) {
                 throw new IllegalStateException("the in-JVM remote is not running (the link was stopped or closed)");
             }
-            return r.awaitRunning(START_TIMEOUT);
-        }, List.of(() -> launcher.stop(Duration.ZERO)));
+            return r;
+        };
+        return started(Transport.SIM_FILE, host, options.path(), null, fault,
+                () -> running.get().awaitRunning(START_TIMEOUT),
+                () -> ((SimDriver) running.get().rptun().driver()).file().segment(),
+                List.of(() -> launcher.stop(Duration.ZERO)));
     }
 
     /** A host {@code Rptun} over a fresh {@code /dev/shm} file, the remote in a second JVM. */
@@ -113,17 +119,18 @@ public final class TestLinks {
                 .withReadyTimeout(START_TIMEOUT));
         return started(Transport.CHILD_JVM, host, options.path(), launcher, null, () -> {
             throw new IllegalStateException("a CHILD_JVM link's remote device lives in the other process");
-        }, List.of(launcher::kill));
+        }, null, List.of(launcher::kill));
     }
 
     private static TestLink started(Transport transport, Rptun host, Path file, @Nullable ChildJvmLauncher child,
-            @Nullable FaultService fault, java.util.function.Supplier<RpmsgDevice> remote, List<AutoCloseable> extra) {
+            @Nullable FaultService fault, Supplier<RpmsgDevice> remote, @Nullable Supplier<MemorySegment> remoteMemory,
+            List<AutoCloseable> extra) {
         List<AutoCloseable> closers = new ArrayList<>(extra);
         closers.add(host); // closed first: stops the remote through the mailbox, then the rest
         try {
             RpmsgDevice device = host.start();
             Process p = child == null ? null : child.process();
-            return new TestLink(transport, host, device, remote, file, p, fault, closers);
+            return new TestLink(transport, host, device, remote, file, p, fault, remoteMemory, closers);
         } catch (RuntimeException e) {
             for (AutoCloseable c : closers.reversed()) {
                 try {

@@ -12,7 +12,10 @@
  * {@code Rptun}, its {@code RpmsgDevice}, the remote's ({@link Remote}) or an {@code RpmsgReactive}, closed
  * after each test.</li>
  * <li>Faults: {@link TestLink#killRemote()} makes the remote vanish without a word, as a crash does;
- * {@link TestLink#stallRemote()} makes it stop reading until the stall is closed.</li>
+ * {@link TestLink#stallRemote()} makes it stop reading until the stall is closed;
+ * {@link TestLink#sendCorrupted} has it send one message that is damaged on its way ({@link Corruption}: a
+ * {@code hdr.len} past its buffer, a wrong {@code hdr.dst}, a flipped payload byte), so a test can see the
+ * host drop it for a counted reason and go on serving.</li>
  * <li>Models of the real peers, to test against "a NuttX proxy" or "an OpenAMP host" without building
  * either: {@code io.rptun.test.nuttx} and {@code io.rptun.test.openamp}.</li>
  * </ul>

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgException.Reason;
+import io.rptun.core.rpmsg.RpmsgStats;
 import io.rptun.sim.SimRemote;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -93,5 +95,54 @@ class TestLinksTest {
                 assertThat(got.poll(20, TimeUnit.SECONDS)).isEqualTo("m" + i);
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"IN_PROCESS", "SIM_FILE"})
+    void aMessageTheRemoteCorruptsOnItsWayIsDroppedForItsReasonAndTheMessagesAfterItArriveIntact(Transport transport)
+            throws Exception {
+        try (TestLink link = TestLinks.of(transport, RemoteSide.defaults())) {
+            BlockingQueue<String> got = new LinkedBlockingQueue<>();
+            RpmsgEndpoint echo = link.hostDevice().createEndpoint(SimRemote.ECHO, (ep, msg) -> got.add(msg.asString()));
+            assertThat(echo.awaitBound(WAIT)).isTrue();
+
+            link.sendCorrupted(echo.address(), bytes("too long"), Corruption.LENGTH_BEYOND_BUFFER);
+            link.sendCorrupted(echo.address(), bytes("lost"), Corruption.WRONG_DESTINATION);
+
+            RpmsgStats stats = link.hostDevice().stats();
+            assertThat(stats.dropped(Reason.LENGTH_BEYOND_BUFFER)).isEqualTo(1);
+            assertThat(stats.dropped(Reason.UNKNOWN_DESTINATION)).isEqualTo(1);
+            echoes(link.hostDevice(), 100);
+            assertThat(got).as("no corrupted message reached the endpoint").isEmpty();
+            assertThat(link.hostDevice().stats().droppedTotal()).as("nothing else was dropped").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aFlippedPayloadByteIsDeliveredAsItIsForTheApplicationToNoticeAndNothingIsDropped() throws Exception {
+        try (TestLink link = TestLinks.inProcess(RemoteSide.defaults())) {
+            BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+            RpmsgEndpoint sink = link.hostDevice().createEndpoint("checked", (ep, msg) -> got.add(msg.toByteArray()));
+
+            link.sendCorrupted(sink.address(), new byte[] {0x0F, 2, 3}, Corruption.FLIPPED_PAYLOAD_BYTE);
+            link.sendCorrupted(sink.address(), new byte[] {0x0F, 2, 3}, Corruption.FLIPPED_PAYLOAD_BYTE);
+
+            assertThat(got.poll(20, TimeUnit.SECONDS)).containsExactly((byte) 0xF0, 2, 3);
+            assertThat(got.poll(20, TimeUnit.SECONDS)).as("a second fault on the same link").containsExactly((byte) 0xF0, 2, 3);
+            echoes(link.hostDevice(), 10);
+            assertThat(link.hostDevice().stats().droppedTotal()).isZero();
+        }
+    }
+
+    @Test
+    void aRemoteInAnotherProcessCannotCorruptAMessage() {
+        try (TestLink link = TestLinks.childJvm(RemoteSide.defaults())) {
+            assertThatThrownBy(() -> link.sendCorrupted(0x400, bytes("x"), Corruption.LENGTH_BEYOND_BUFFER))
+                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("IN_PROCESS or SIM_FILE");
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

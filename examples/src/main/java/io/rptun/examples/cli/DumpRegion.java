@@ -5,7 +5,7 @@ import static io.rptun.core.memory.WireLayouts.LE_U32;
 import static io.rptun.core.memory.WireLayouts.LE_U64;
 
 import io.rptun.core.memory.WireLayouts;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgHeaderLayout;
 import io.rptun.core.rpmsg.RpmsgNsMessageLayout;

@@ -1,7 +1,7 @@
 package io.rptun.examples.cli;
 
 import io.rptun.core.memory.WireLayouts;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rsc.ParseMode;
 import io.rptun.core.rsc.ParsedResourceTable;
 import io.rptun.core.rsc.ResourceTableLayout;

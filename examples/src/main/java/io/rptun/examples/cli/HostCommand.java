@@ -5,7 +5,7 @@ import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.lifecycle.RptunState;
 import io.rptun.core.nuttx.NuttxPing;
 import io.rptun.core.nuttx.NuttxSyslogServer;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgServiceListener;

@@ -6,7 +6,7 @@ import io.rptun.core.nuttx.NuttxPing;
 import io.rptun.core.nuttx.NuttxServiceException;
 import io.rptun.core.nuttx.PingRequest;
 import io.rptun.core.nuttx.PingResult;
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgBatchWriter;

@@ -1,6 +1,6 @@
 package io.rptun.examples.cli;
 
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.sim.RemoteMain;
 import java.nio.file.Path;
 import java.util.ArrayList;

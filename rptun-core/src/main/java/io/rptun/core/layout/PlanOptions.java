@@ -25,7 +25,8 @@ import java.util.OptionalLong;
  * @param heapOffset where the heap of the vdev without a carveout starts (OpenAMP's
  *     {@code SHARED_BUF_OFFSET}); empty: after everything else placed
  * @param rpmsgBufferSizes rpmsg buffer sizes that override the vdev's {@code fw_rsc_config} and the
- *     default of 512
+ *     default of 512 in the plan (its RX and TX buffer regions) only: an {@code RpmsgDevice} takes its sizes
+ *     from the table, so leave this empty unless the table does not say what the peer uses
  */
 public record PlanOptions(
         long regionSize,
@@ -104,11 +105,5 @@ public record PlanOptions(
     /** These options with the heap of the vdev without a carveout starting at offset {@code value}. */
     public PlanOptions withHeapOffset(long value) {
         return new PlanOptions(regionSize, basePa, env, tableReserve, OptionalLong.of(value), rpmsgBufferSizes);
-    }
-
-    /** These options with the rpmsg buffer sizes given, whatever the vdev's config says. */
-    public PlanOptions withRpmsgBufferSizes(long h2r, long r2h) {
-        return new PlanOptions(regionSize, basePa, env, tableReserve, heapOffset,
-                Optional.of(new BufferSizes(h2r, r2h)));
     }
 }

@@ -14,8 +14,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RpmsgRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RpmsgRunner.class);
-    /** A safety net only: every batch the peer sends while this thread sleeps comes with a ring. */
-    static final Duration DEFAULT_IDLE_WAIT = Duration.ofSeconds(1);
+    /**
+     * How long the thread sleeps unrung when no idle wait is given: a safety net only, since every batch
+     * the peer sends while this thread sleeps comes with a ring.
+     */
+    public static final Duration DEFAULT_IDLE_WAIT = Duration.ofSeconds(1);
     private static final long BUSY_WAIT_NANOS = 50_000;
 
     private final RpmsgDevice device;

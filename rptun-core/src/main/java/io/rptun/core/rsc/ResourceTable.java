@@ -72,7 +72,12 @@ public record ResourceTable(int reserved0, int reserved1, List<ResourceEntry> en
         return NuttxCommand.decode(reserved1);
     }
 
-    /** This table with one entry replaced. */
+    /**
+     * This table with the entry at {@code index} replaced (the way to edit one: records are immutable, so
+     * take the entry, make the changed record with its {@code with...} methods, and put it back).
+     *
+     * @throws IndexOutOfBoundsException if the table has no entry at {@code index}
+     */
     public ResourceTable withEntry(int index, ResourceEntry entry) {
         var copy = new java.util.ArrayList<>(entries);
         copy.set(index, entry);

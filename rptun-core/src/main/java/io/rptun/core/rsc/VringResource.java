@@ -42,7 +42,7 @@ public record VringResource(long da, long align, int num, int notifyId, int rese
         return new VringResource(newDa, align, num, notifyId, reserved);
     }
 
-    /** This vring with another notify id. */
+    /** This vring with another notify id: how a host gives out the ids a table left as {@link Rsc#NOTIFY_ID_ANY}. */
     public VringResource withNotifyId(int newNotifyId) {
         return new VringResource(da, align, num, newNotifyId, reserved);
     }

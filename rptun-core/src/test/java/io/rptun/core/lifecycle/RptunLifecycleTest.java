@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rptun.core.lifecycle.RptunLifecycleException.Reason;
+import io.rptun.core.loopback.LoopbackDrivers;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
@@ -12,6 +13,7 @@ import io.rptun.core.rsc.ResourceTableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,9 +27,9 @@ class RptunLifecycleTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     /** Starts both sides at once (each start waits for the other) and returns them RUNNING. */
-    private static Rptun[] startBoth(PairedDrivers pair, RptunOptions options) throws Exception {
-        Rptun master = Rptun.create(pair.master, options);
-        Rptun remote = Rptun.create(pair.remote, options);
+    private static Rptun[] startBoth(LoopbackDrivers pair, RptunOptions options) throws Exception {
+        Rptun master = Rptun.create(pair.master(), options);
+        Rptun remote = Rptun.create(pair.remote(), options);
         CompletableFuture<RpmsgDevice> r = CompletableFuture.supplyAsync(remote::start);
         master.start();
         r.get(20, TimeUnit.SECONDS);
@@ -40,11 +42,11 @@ class RptunLifecycleTest {
 
     @Test
     void bothSidesComeUpThroughStartingToRunningAndTalk() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             List<RptunEvent> masterEvents = new CopyOnWriteArrayList<>();
-            Rptun master = Rptun.create(pair.master, RptunOptions.defaults());
+            Rptun master = Rptun.create(pair.master(), RptunOptions.defaults());
             master.addListener(masterEvents::add);
-            Rptun remote = Rptun.create(pair.remote, RptunOptions.defaults());
+            Rptun remote = Rptun.create(pair.remote(), RptunOptions.defaults());
             assertThat(master.state()).isEqualTo(RptunState.OFFLINE);
             assertThatThrownBy(master::device).isInstanceOfSatisfying(RptunLifecycleException.class,
                     e -> assertThat(e.reason()).isEqualTo(Reason.NOT_RUNNING));
@@ -59,8 +61,8 @@ class RptunLifecycleTest {
                         RptunState.RUNNING);
                 assertThat(masterEvents.get(1).why()).contains("cp is up");
                 // The master gave out the notify ids the table left as ANY, as OpenAMP's master does.
-                var live = io.rptun.core.rsc.ResourceTableParser.parse(pair.memory, io.rptun.core.rsc.ParseMode.NUTTX)
-                        .attach(pair.memory);
+                var live = io.rptun.core.rsc.ResourceTableParser.parse(pair.memory(), io.rptun.core.rsc.ParseMode.NUTTX)
+                        .attach(pair.memory());
                 assertThat(List.of(live.vdevNotifyId(0), live.vringNotifyId(0, 0), live.vringNotifyId(0, 1)))
                         .containsExactly(0, 1, 2);
                 echoService(dev);
@@ -69,8 +71,8 @@ class RptunLifecycleTest {
                 assertThat(client.awaitBound(WAIT)).isTrue();
                 client.send("ping".getBytes(StandardCharsets.UTF_8));
                 assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo("ping");
-                assertThat(pair.master.starts.get()).isEqualTo(1);
-                assertThat(pair.remote.starts.get()).isEqualTo(1);
+                assertThat(pair.master().starts()).isEqualTo(1);
+                assertThat(pair.remote().starts()).isEqualTo(1);
             } finally {
                 master.close();
                 remote.close();
@@ -80,8 +82,28 @@ class RptunLifecycleTest {
     }
 
     @Test
+    void aRemovedListenerHearsNothingMoreWhileTheOthersStillDo() throws Exception {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
+            Rptun[] both = startBoth(pair, RptunOptions.defaults());
+            Rptun master = both[0];
+            List<RptunEvent> removed = new CopyOnWriteArrayList<>();
+            List<RptunEvent> kept = new CopyOnWriteArrayList<>();
+            RptunListener gone = removed::add;
+            master.addListener(gone);
+            master.addListener(kept::add);
+            master.removeListener(gone);
+            master.removeListener(e -> { }); // one never added: nothing happens
+            master.stop();
+            assertThat(kept).extracting(RptunEvent::to).contains(RptunState.OFFLINE);
+            assertThat(removed).isEmpty();
+            master.close();
+            both[1].close();
+        }
+    }
+
+    @Test
     void stopReachesThePeerThroughTheMailboxAndClosesBothDevices() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
             Rptun master = both[0];
             Rptun remote = both[1];
@@ -93,10 +115,10 @@ class RptunLifecycleTest {
             assertThat(remote.awaitState(RptunState.OFFLINE, WAIT)).isTrue();
             assertThat(remoteEvents).extracting(RptunEvent::why).anyMatch(w -> w.contains("stopped by the ap"));
             assertThat(remoteDevice.state()).isEqualTo(RpmsgDevice.State.CLOSED);
-            assertThat(pair.remote.stops.get()).isEqualTo(1);
-            assertThat(pair.master.stops.get()).isEqualTo(1);
+            assertThat(pair.remote().stops()).isEqualTo(1);
+            assertThat(pair.master().stops()).isEqualTo(1);
             master.stop();
-            assertThat(pair.master.stops.get()).as("idempotent").isEqualTo(1);
+            assertThat(pair.master().stops()).as("idempotent").isEqualTo(1);
             master.close();
             remote.close();
         }
@@ -104,13 +126,13 @@ class RptunLifecycleTest {
 
     @Test
     void aLostPeerFailsPendingWorkNamingTheRemoteAndResetStartsANewSessionTheRemoteRejoins() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
             Rptun master = both[0];
             Rptun remote = both[1];
             try {
                 RpmsgEndpoint client = master.device().createEndpoint("svc", (ep, msg) -> { });
-                pair.master.callback.peerLost("heartbeat stopped 600 ms ago");
+                Objects.requireNonNull(pair.master().callback()).peerLost("heartbeat stopped 600 ms ago");
                 assertThat(master.state()).isEqualTo(RptunState.PEER_LOST);
                 assertThatThrownBy(() -> client.send(new byte[4])).isInstanceOfSatisfying(RpmsgException.class, e -> {
                     assertThat(e.reason()).isEqualTo(RpmsgException.Reason.PEER_LOST);
@@ -140,7 +162,7 @@ class RptunLifecycleTest {
 
     @Test
     void panicMakesTheRemotePanicThroughTheMailbox() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
             Rptun master = both[0];
             Rptun remote = both[1];
@@ -157,17 +179,17 @@ class RptunLifecycleTest {
 
     @Test
     void aResetWithADriverOpDoesNotUseTheMailbox() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
             Rptun master = both[0];
             Rptun remote = both[1];
-            pair.master.hasResetOp = true;
-            pair.remote.hasResetOp = true;
+            pair.master().offerResetOp(true);
+            pair.remote().offerResetOp(true);
             CompletableFuture<RpmsgDevice> again = CompletableFuture.supplyAsync(() -> master.reset(1));
             // Nobody told the remote: it is reset by hand here, as a board's reset line would.
             remote.reset(0);
             again.get(20, TimeUnit.SECONDS);
-            assertThat(pair.master.resets.get()).isEqualTo(1);
+            assertThat(pair.master().resets()).isEqualTo(1);
             assertThat(master.state()).isEqualTo(RptunState.RUNNING);
             master.close();
             remote.close();
@@ -176,12 +198,12 @@ class RptunLifecycleTest {
 
     @Test
     void aMasterWithoutARemoteTimesOutAndIsFailedWithEverythingReleased() {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
-            Rptun master = Rptun.create(pair.master, RptunOptions.defaults().withReadyTimeout(Duration.ofMillis(300)));
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
+            Rptun master = Rptun.create(pair.master(), RptunOptions.defaults().withReadyTimeout(Duration.ofMillis(300)));
             assertThatThrownBy(master::start).isInstanceOfSatisfying(RptunLifecycleException.class,
                     e -> assertThat(e.reason()).isEqualTo(Reason.READY_TIMEOUT));
             assertThat(master.state()).isEqualTo(RptunState.FAILED);
-            assertThat(pair.master.stops.get()).isEqualTo(1);
+            assertThat(pair.master().stops()).isEqualTo(1);
             assertThatThrownBy(master::start).isInstanceOfSatisfying(RptunLifecycleException.class,
                     e -> assertThat(e.reason()).isEqualTo(Reason.WRONG_STATE));
             master.close();
@@ -191,12 +213,12 @@ class RptunLifecycleTest {
 
     @Test
     void aRemoteThatFindsGarbageInsteadOfATableFailsToStartWithTheTableError() {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
-            pair.memory.fill((byte) 0x5A);
-            Rptun master = Rptun.create(pair.master, RptunOptions.defaults());
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
+            pair.memory().fill((byte) 0x5A);
+            Rptun master = Rptun.create(pair.master(), RptunOptions.defaults());
             // Boot without laying out: only the driver's start, so the remote sees the garbage.
-            pair.master.start();
-            Rptun remote = Rptun.create(pair.remote, RptunOptions.defaults());
+            pair.master().start();
+            Rptun remote = Rptun.create(pair.remote(), RptunOptions.defaults());
             assertThatThrownBy(remote::start).isInstanceOfSatisfying(RptunLifecycleException.class, e -> {
                 assertThat(e.reason()).isEqualTo(Reason.START_FAILED);
                 assertThat(e.getCause()).isInstanceOf(ResourceTableException.class);
@@ -209,12 +231,12 @@ class RptunLifecycleTest {
 
     @Test
     void theMailboxAcknowledgesAndKeepsCommandsThatArriveWhileWaitingForAnAck() throws Exception {
-        try (PairedDrivers pair = PairedDrivers.standard()) {
+        try (LoopbackDrivers pair = LoopbackDrivers.standard()) {
             Rptun[] both = startBoth(pair, RptunOptions.defaults());
             both[0].close();
             both[1].close();
-            var live = io.rptun.core.rsc.ResourceTableParser.parse(pair.memory, io.rptun.core.rsc.ParseMode.NUTTX)
-                    .attach(pair.memory);
+            var live = io.rptun.core.rsc.ResourceTableParser.parse(pair.memory(), io.rptun.core.rsc.ParseMode.NUTTX)
+                    .attach(pair.memory());
             live.setMasterCommand(new NuttxCommand(NuttxCommand.DONE, 0));
             live.setSlaveCommand(new NuttxCommand(NuttxCommand.DONE, 0));
             RptunMailbox m = new RptunMailbox(live, true, id -> { });

@@ -4,7 +4,7 @@ import static io.rptun.core.nuttx.NuttxTestSupport.await;
 import static io.rptun.core.nuttx.NuttxTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;

@@ -6,9 +6,9 @@ import static io.rptun.core.nuttx.NuttxTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.nuttx.NuttxPingModel.Ping;
 import io.rptun.core.nuttx.NuttxServiceException.Reason;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

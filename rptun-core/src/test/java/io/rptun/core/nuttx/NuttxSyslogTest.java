@@ -5,9 +5,9 @@ import static io.rptun.core.nuttx.NuttxTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.nuttx.NuttxServiceException.Reason;
 import io.rptun.core.nuttx.NuttxSyslogModels.Message;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

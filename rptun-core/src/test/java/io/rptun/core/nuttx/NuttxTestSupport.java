@@ -2,9 +2,9 @@ package io.rptun.core.nuttx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgListener;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;

@@ -4,9 +4,9 @@ import static io.rptun.core.nuttx.NuttxTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.nuttx.NuttxServiceException.Reason;
 import io.rptun.core.nuttx.NuttxTtyModel.Frame;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,6 +2,7 @@ package io.rptun.core.rpmsg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;

@@ -2,6 +2,7 @@ package io.rptun.core.rpmsg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;

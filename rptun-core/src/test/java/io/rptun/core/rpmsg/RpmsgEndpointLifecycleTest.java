@@ -5,6 +5,7 @@ import static io.rptun.core.rpmsg.RpmsgNameServiceTest.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import io.rptun.core.rpmsg.RpmsgNameServiceTest.Recorder;
 import java.lang.foreign.MemorySegment;

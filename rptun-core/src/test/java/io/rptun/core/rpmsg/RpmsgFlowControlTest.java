@@ -4,6 +4,7 @@ import static io.rptun.core.rpmsg.RpmsgTestSupport.WAIT;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.ints;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;

@@ -9,6 +9,7 @@ import static io.rptun.core.rpmsg.RpmsgTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import static io.rptun.core.rpmsg.RpmsgAddresses.ANY;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;

@@ -3,6 +3,7 @@ package io.rptun.core.rpmsg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;

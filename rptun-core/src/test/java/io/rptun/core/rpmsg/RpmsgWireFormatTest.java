@@ -7,6 +7,7 @@ import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.layout.MemoryPlan;
 import io.rptun.core.layout.PlanOptions;
 import io.rptun.core.layout.SharedMemoryPlanner;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;

@@ -4,7 +4,7 @@ import static io.rptun.core.socket.SocketTestSupport.WAIT;
 import static io.rptun.core.socket.SocketTestSupport.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgServiceListener;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;

@@ -6,7 +6,7 @@ import static io.rptun.core.socket.SocketTestSupport.bytes;
 import static io.rptun.core.socket.SocketTestSupport.pair;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.socket.SocketTestSupport.Pair;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

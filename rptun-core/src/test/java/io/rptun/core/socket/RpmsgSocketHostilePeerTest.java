@@ -8,8 +8,8 @@ import static io.rptun.core.socket.SocketTestSupport.awaitTrue;
 import static io.rptun.core.socket.SocketTestSupport.message;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.socket.SocketException.Reason;
 import io.rptun.core.socket.SocketTestSupport.Pair;
 import io.rptun.core.socket.SocketTestSupport.Raw;

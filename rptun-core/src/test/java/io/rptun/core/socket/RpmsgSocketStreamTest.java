@@ -10,7 +10,7 @@ import static io.rptun.core.socket.SocketTestSupport.pair;
 import static io.rptun.core.socket.SocketTestSupport.writeInPieces;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.socket.SocketTestSupport.Drained;
 import io.rptun.core.socket.SocketTestSupport.Pair;
 import java.nio.charset.StandardCharsets;

@@ -3,9 +3,9 @@ package io.rptun.core.socket;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgListener;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgMessage;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

@@ -2,8 +2,8 @@ package io.rptun.reactive.socket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgLoopback;
 import io.rptun.core.socket.SocketException;
 import io.rptun.core.socket.SocketOptions;
 import java.nio.charset.StandardCharsets;

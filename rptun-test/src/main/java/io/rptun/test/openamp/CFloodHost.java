@@ -1,6 +1,6 @@
 package io.rptun.test.openamp;
 
-import io.rptun.core.rpmsg.OpenAmpLinuxProfile;
+import io.rptun.core.openamp.OpenAmpLinuxProfile;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgHeaderLayout;
 import io.rptun.core.rpmsg.RpmsgNsMessageLayout;

@@ -1,4 +1,4 @@
-package io.rptun.core.rpmsg;
+package io.rptun.core.openamp;
 
 import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.layout.MemoryPlan;
@@ -6,6 +6,12 @@ import io.rptun.core.layout.PlanOptions;
 import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.rpmsg.RpmsgAddresses;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgException;
+import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.rpmsg.RpmsgRunner;
 import io.rptun.core.rsc.LiveResourceTable;
 import io.rptun.core.rsc.ParseMode;
 import io.rptun.core.rsc.ParsedResourceTable;

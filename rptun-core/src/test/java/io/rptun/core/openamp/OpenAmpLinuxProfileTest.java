@@ -1,4 +1,4 @@
-package io.rptun.core.rpmsg;
+package io.rptun.core.openamp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,6 +6,15 @@ import io.rptun.core.layout.MemoryPlan;
 import io.rptun.core.layout.PlannedRegion;
 import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.WireLayouts;
+import io.rptun.core.rpmsg.ParkingDoorbell;
+import io.rptun.core.rpmsg.RpmsgAddresses;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.rpmsg.RpmsgHeaderLayout;
+import io.rptun.core.rpmsg.RpmsgListener;
+import io.rptun.core.rpmsg.RpmsgMessage;
+import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.rpmsg.RpmsgRunner;
 import io.rptun.core.rsc.ParseMode;
 import io.rptun.core.rsc.ResourceTableParser;
 import io.rptun.core.virtio.VringAvailLayout;

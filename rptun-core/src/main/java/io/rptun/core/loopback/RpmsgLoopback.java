@@ -1,4 +1,4 @@
-package io.rptun.core.rpmsg;
+package io.rptun.core.loopback;
 
 import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.layout.MemoryPlan;
@@ -7,6 +7,11 @@ import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;
+import io.rptun.core.rpmsg.ParkingDoorbell;
+import io.rptun.core.rpmsg.RpmsgAddresses;
+import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.rpmsg.RpmsgRunner;
 import io.rptun.core.rsc.LiveResourceTable;
 import io.rptun.core.rsc.ParseMode;
 import io.rptun.core.rsc.ParsedResourceTable;
@@ -87,10 +92,10 @@ public final class RpmsgLoopback implements AutoCloseable {
     }
 
     /**
-     * The same with serving threads that sleep up to {@code idleWait} unrung: a test that makes it very long
-     * turns a lost wake-up into a hang instead of a delay.
+     * The same with serving threads that sleep up to {@code idleWait} unrung ({@link RpmsgRunner#DEFAULT_IDLE_WAIT}
+     * otherwise): a test that makes it very long turns a lost wake-up into a hang instead of a delay.
      */
-    static RpmsgLoopback start(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions, Duration idleWait) {
+    public static RpmsgLoopback start(RptunRsc rsc, RpmsgOptions hostOptions, RpmsgOptions remoteOptions, Duration idleWait) {
         return new RpmsgLoopback(rsc, hostOptions, remoteOptions, idleWait);
     }
 
@@ -103,8 +108,12 @@ public final class RpmsgLoopback implements AutoCloseable {
                 .withFeatures(RpmsgAddresses.SUPPORTED);
     }
 
-    /** Room for the table, both vrings and every buffer both ways, with slack for the heap's rounding. */
-    static long regionSize(RptunRsc rsc) {
+    /**
+     * The size of the segment a loopback over {@code rsc} allocates: room for the table, both vrings and
+     * every buffer both ways, with slack for the heap's rounding. A test that lays a segment out by hand
+     * the way the loopback does (to play a raw peer) takes this size.
+     */
+    public static long regionSize(RptunRsc rsc) {
         long vring = WireLayouts.alignUp(VringLayout.byteSize(rsc.vringNum(), rsc.vringAlign()), rsc.vringAlign());
         long h2r = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().h2rBufSize());
         long r2h = Math.max(RpmsgAddresses.DEFAULT_BUFFER_SIZE, rsc.config().r2hBufSize());
