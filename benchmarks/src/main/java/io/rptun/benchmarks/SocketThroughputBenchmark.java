@@ -1,7 +1,7 @@
 package io.rptun.benchmarks;
 
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgLoopback;
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.socket.RpmsgServerSocket;
 import io.rptun.core.socket.RpmsgSocket;
 import io.rptun.core.socket.SocketOptions;

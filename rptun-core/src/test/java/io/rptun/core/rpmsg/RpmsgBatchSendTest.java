@@ -9,6 +9,7 @@ import static io.rptun.core.rpmsg.RpmsgTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import io.rptun.core.rpmsg.RpmsgException.Reason;
 import io.rptun.core.virtio.VirtqueuePort;
 import java.lang.foreign.MemorySegment;

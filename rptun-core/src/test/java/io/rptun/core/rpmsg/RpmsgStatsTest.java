@@ -6,6 +6,7 @@ import static io.rptun.core.rpmsg.RpmsgTestSupport.into;
 import static io.rptun.core.rpmsg.RpmsgTestSupport.take;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rptun.core.loopback.RpmsgLoopback;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
