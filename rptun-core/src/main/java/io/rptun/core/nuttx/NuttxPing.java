@@ -9,6 +9,7 @@ import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgListener;
 import io.rptun.core.rpmsg.RpmsgMessage;
+import io.rptun.core.rpmsg.RpmsgPayloadWriter;
 import io.rptun.core.rpmsg.RpmsgTxBuffer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -73,6 +74,9 @@ public final class NuttxPing implements AutoCloseable {
     private final RpmsgEndpoint endpoint;
     private final Counters counters;
     private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final Object pipelineLock = new Object();
+    /** The pipelined run in progress, or null. */
+    private volatile @Nullable Pipeline pipeline;
     private final AtomicLong nextCookie = new AtomicLong(ThreadLocalRandom.current().nextLong() & 0x7FFF_FFFF_0000_0000L);
 
     /** What the ping endpoint saw. Thread-safe. */
@@ -252,62 +256,76 @@ public final class NuttxPing implements AutoCloseable {
         }
         checkBound();
         int len = Math.min(Math.max(length, NuttxPingLayout.MIN_SIZE), endpoint.maxPayload());
-        Semaphore done = new Semaphore(0);
-        PipelineWriter writer = new PipelineWriter(count, len, done);
-        try {
-            while (writer.written < count) {
-                int sent = endpoint.trySendBatch(writer, Math.min(batch, count - writer.written));
-                writer.written = writer.registered; // every ping written was taken: the batch returned normally
-                if (sent == 0) {
-                    // No TX buffer free: wait for one the plain way, then batch again.
-                    writer.cookies[writer.registered] = send(ACK | CMD_REQ, len, (byte) 0,
-                            new Pending(len, (byte) 0, done));
-                    writer.written = ++writer.registered;
+        synchronized (pipelineLock) {
+            // The run's cookies are one range, known before the first ping leaves: an answer is matched by
+            // arithmetic and a bit, not through the map (which costs a boxed key and a node per ping).
+            Pipeline run = new Pipeline(nextCookie.getAndAdd(count), count, len, Thread.currentThread());
+            pipeline = run;
+            try {
+                while (run.written < count) {
+                    run.writtenInBatch = 0;
+                    int sent = endpoint.trySendBatch(run, Math.min(batch, count - run.written));
+                    run.written += sent;
+                    if (sent == 0) {
+                        // No TX buffer free: wait for one the plain way, then batch again.
+                        sendWithCookie(ACK | CMD_REQ, len, (byte) 0, run.first + run.written);
+                        run.written++;
+                    }
                 }
-            }
-            if (done.tryAcquire(count, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                return count;
-            }
-            return done.availablePermits();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NuttxServiceException(Reason.INTERRUPTED, "interrupted waiting for pipelined answers");
-        } finally {
-            // Those never answered must not wait in the map for ever (a late answer is then UNEXPECTED); a
-            // cookie whose message the core refused is among them.
-            for (int i = 0; i < writer.registered; i++) {
-                pending.remove(writer.cookies[i]);
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (run.answered < count) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    LockSupport.parkNanos(this, left);
+                    if (Thread.interrupted()) {
+                        Thread.currentThread().interrupt();
+                        throw new NuttxServiceException(Reason.INTERRUPTED, "interrupted waiting for pipelined answers");
+                    }
+                }
+                return run.answered;
+            } finally {
+                // A late answer is then UNEXPECTED, as for a ping that timed out.
+                pipeline = null;
             }
         }
     }
 
-    /** Writes the pipelined pings in place, one cookie each, registering each before its message can leave. */
-    private final class PipelineWriter implements RpmsgBatchWriter {
-        final long[] cookies;
+    /**
+     * One pipelined run: cookies {@code first} to {@code first + count - 1}, written in place by the batch
+     * writer (the core calls it on the sending thread), answered on the serving thread.
+     */
+    private static final class Pipeline implements RpmsgBatchWriter {
+        final long first;
+        final int count;
         final int length;
-        final Semaphore done;
-        /** Pings accepted by the core so far. */
+        final Thread waiter;
+        /** Sending thread only: pings accepted so far, and the next one to write. */
         int written;
-        /** Cookies registered as pending (one more than {@link #written} while a ping is being written). */
-        int registered;
+        /** Serving thread only: which answers came. */
+        final java.util.BitSet seen;
+        /** Written by the serving thread only; read by the waiter. */
+        volatile int answered;
 
-        PipelineWriter(int count, int length, Semaphore done) {
-            this.cookies = new long[count];
+        Pipeline(long first, int count, int length, Thread waiter) {
+            this.first = first;
+            this.count = count;
             this.length = length;
-            this.done = done;
+            this.waiter = waiter;
+            this.seen = new java.util.BitSet(count);
         }
+
+        int writtenInBatch;
 
         @Override
         public int writeNext(MemorySegment payload) {
-            written = registered; // being called again: the core took the ping written before
-            if (written == cookies.length) {
+            int index = written + writtenInBatch;
+            if (index == count) {
                 return NO_MORE;
             }
-            long cookie = nextCookie.getAndIncrement();
-            NuttxPingLayout.write(payload, ACK | CMD_REQ, length, cookie, (byte) 0);
-            cookies[registered] = cookie;
-            pending.put(cookie, new Pending(length, (byte) 0, done));
-            registered++;
+            NuttxPingLayout.write(payload, ACK | CMD_REQ, length, first + index, (byte) 0);
+            writtenInBatch++;
             return length;
         }
     }
@@ -329,6 +347,18 @@ public final class NuttxPing implements AutoCloseable {
     private static int length(PingRequest r, int bufferLength) {
         int len = (r.flags() & RANDOMLEN) != 0 ? ThreadLocalRandom.current().nextInt(r.length()) : r.length();
         return Math.min(Math.max(len, NuttxPingLayout.MIN_SIZE), bufferLength);
+    }
+
+    /** A ping with a cookie chosen by the caller (a pipelined run's), waiting for a TX buffer if none is free. */
+    private void sendWithCookie(int cmd, int length, byte fill, long cookie) {
+        RpmsgTxBuffer tx = endpoint.txBuffer();
+        try {
+            NuttxPingLayout.write(tx.payload(), cmd, length, cookie, fill);
+        } catch (RuntimeException e) {
+            tx.release();
+            throw e;
+        }
+        tx.send(length);
     }
 
     private long send(int cmd, int length, byte fill, @Nullable Pending p) {
@@ -373,6 +403,11 @@ public final class NuttxPing implements AutoCloseable {
         MemorySegment in = msg.payload();
         int length = msg.length();
         long cookie = NuttxPingLayout.cookie(in);
+        Pipeline run = pipeline;
+        if (run != null && cookie - run.first >= 0 && cookie - run.first < run.count) {
+            onPipelinedResponse(run, (int) (cookie - run.first), in, length);
+            return;
+        }
         Pending p = pending.remove(cookie);
         if (p == null) {
             counters.drops.record(Reason.UNEXPECTED_RESPONSE, "an answer with cookie 0x" + Long.toHexString(cookie)
@@ -389,6 +424,26 @@ public final class NuttxPing implements AutoCloseable {
         }
         p.ok = ok;
         p.done.release();
+    }
+
+    private void onPipelinedResponse(Pipeline run, int index, MemorySegment in, int length) {
+        if (run.seen.get(index)) {
+            counters.drops.record(Reason.UNEXPECTED_RESPONSE, "a second answer to pipelined ping " + index);
+            return;
+        }
+        run.seen.set(index);
+        counters.responses.increment();
+        if (length != run.length || NuttxPingLayout.len(in) != length || NuttxPingLayout.cmd(in) != CMD_RSP
+                || !allEqual(in, length, (byte) 0)) {
+            counters.drops.record(Reason.BAD_DATA, "an answer of " + length + " bytes (len field "
+                    + Integer.toUnsignedString(NuttxPingLayout.len(in)) + ", cmd 0x" + Integer.toHexString(
+                    NuttxPingLayout.cmd(in)) + ") to a pipelined ping of " + run.length + " bytes is not its echo");
+        }
+        int answered = run.answered + 1;
+        run.answered = answered; // one writer: the serving thread
+        if (answered == run.count) {
+            LockSupport.unpark(run.waiter);
+        }
     }
 
     private static boolean allEqual(MemorySegment in, int length, byte fill) {
@@ -455,6 +510,12 @@ public final class NuttxPing implements AutoCloseable {
 
         private void answer(RpmsgEndpoint ep, RpmsgMessage msg, MemorySegment in, int length) {
             try {
+                // The common case: a TX buffer is free, and the answer is written into it in place with no
+                // handle (nothing allocated). Otherwise wait for one like any send from a callback.
+                if (length == in.byteSize() && ep.trySendWithTo(msg.src(), in, ECHO)) {
+                    counters.answered.increment();
+                    return;
+                }
                 RpmsgTxBuffer tx = ep.txBuffer();
                 MemorySegment out = tx.payload();
                 int n = Math.min(length, tx.capacity());
@@ -467,5 +528,14 @@ public final class NuttxPing implements AutoCloseable {
                 counters.drops.record(Reason.SEND_FAILED, "answer not sent: " + e.getMessage());
             }
         }
+
+        /** The whole request back as a response, as much of it as the TX buffer holds. */
+        private static final RpmsgPayloadWriter<MemorySegment> ECHO = (in, out) -> {
+            int n = (int) Math.min(in.byteSize(), out.byteSize());
+            MemorySegment.copy(in, 0, out, 0, n);
+            out.set(LE_U32, NuttxPingLayout.CMD_OFFSET, CMD_RSP);
+            out.set(LE_U32, NuttxPingLayout.LEN_OFFSET, n);
+            return n;
+        };
     }
 }

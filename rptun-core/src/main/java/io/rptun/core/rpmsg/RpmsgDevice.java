@@ -658,31 +658,17 @@ public final class RpmsgDevice implements AutoCloseable {
         if (dst == RpmsgAddresses.ANY) {
             throw new RpmsgException(Reason.NOT_BOUND, "send from " + ep + " to ANY");
         }
+        int held = trySendWithHeld(l, ep, dst, item, writer);
+        if (held != HELD_NOT_TAKEN) {
+            return held == HELD_SENT;
+        }
         VringBuffer b = acquireTx(l, TRY);
         if (b == null) {
             return false;
         }
         int length;
         try {
-            long room = b.capacity() - RpmsgHeaderLayout.SIZE;
-            if (room < 0) {
-                throw tooLarge(0, room);
-            }
-            int capacity = (int) Math.min(room, l.maxPayload());
-            // The endpoint keeps one payload view per TX buffer: no slice (no allocation) per message.
-            length = writer.write(item, ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
-            if (length < 0) {
-                throw new IllegalArgumentException("a payload writer returned length=" + length);
-            }
-            if (length > capacity) {
-                throw tooLarge(length, capacity);
-            }
-            if (ep.isDestroyed()) {
-                throw ep.destroyedError();
-            }
-            if (state != State.READY) {
-                throw unusable();
-            }
+            length = writeWith(l, ep, b, item, writer);
         } catch (Throwable e) {
             l.tx().release(b);
             hooks.fireTxAvailable();
@@ -690,6 +676,101 @@ public final class RpmsgDevice implements AutoCloseable {
         }
         submitTx(l, b, ep.address(), dst, length);
         return true;
+    }
+
+    private static final int HELD_SENT = 1;
+    private static final int HELD_NONE_FREE = 0;
+    private static final int HELD_NOT_TAKEN = -1;
+
+    /**
+     * The fast path of {@link #trySendWith}, as {@link #sendOwned} is of a copying send: one hold of the TX ring
+     * takes a free buffer, lets the writer fill it and publishes it. {@code HELD_NOT_TAKEN}, holding nothing,
+     * when another thread holds the ring or the buffer is a remote's short one (the queued path deals with
+     * both); {@code HELD_NONE_FREE} when no buffer is free at all.
+     */
+    private <T> int trySendWithHeld(RpmsgLink l, RpmsgEndpoint ep, int dst, T item, RpmsgPayloadWriter<? super T> writer) {
+        VirtqueuePort tx = l.tx();
+        boolean gaveBack = false;
+        try {
+            if (!tx.tryHold()) {
+                return HELD_NOT_TAKEN;
+            }
+            @Nullable VringBuffer b = null;
+            try {
+                b = tx.takeHeld();
+                if (b == null && role == Role.HOST) {
+                    b = growTx(l);
+                }
+                if (b == null) {
+                    return HELD_NONE_FREE;
+                }
+                if (b.capacity() < l.txBufferSize()) {
+                    VringBuffer shortOne = b;
+                    b = null;
+                    tx.ungetHeld(shortOne);
+                    return HELD_NOT_TAKEN;
+                }
+                int length = writeWith(l, ep, b, item, writer);
+                RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, length);
+                b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
+                VringBuffer filled = b;
+                b = null;
+                tx.putHeld(filled);
+                heldBytes += length;
+                return HELD_SENT;
+            } catch (Throwable e) {
+                if (b != null) {
+                    tx.ungetHeld(b);
+                    gaveBack = true;
+                }
+                throw e;
+            } finally {
+                tx.releaseHold();
+            }
+        } catch (VringException e) {
+            throw broken(e);
+        } finally {
+            if (gaveBack) {
+                hooks.fireTxAvailable();
+            }
+        }
+    }
+
+    private <T> int writeWith(RpmsgLink l, RpmsgEndpoint ep, VringBuffer b, T item, RpmsgPayloadWriter<? super T> writer) {
+        return writeWith(l, ep, b, item, writer, false);
+    }
+
+    /**
+     * The writer's message in {@code b}: its length, checked (or, with {@code noMoreAllowed}, the batch writer's
+     * NO_MORE); throws, leaving {@code b} to the caller, when the writer fails or the endpoint or device went
+     * away while it wrote.
+     */
+    private <T> int writeWith(RpmsgLink l, RpmsgEndpoint ep, VringBuffer b, T item, RpmsgPayloadWriter<? super T> writer,
+            boolean noMoreAllowed) {
+        long room = b.capacity() - RpmsgHeaderLayout.SIZE;
+        if (room < 0) {
+            throw tooLarge(0, room);
+        }
+        int capacity = (int) Math.min(room, l.maxPayload());
+        // The endpoint keeps one payload view per TX buffer: no slice (no allocation) per message.
+        int length = writer.write(item, ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
+        if (noMoreAllowed && length == RpmsgBatchWriter.NO_MORE) {
+            return length;
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException((noMoreAllowed ? "a batch writer" : "a payload writer")
+                    + " returned length=" + length);
+        }
+        if (length > capacity) {
+            throw tooLarge(length, capacity);
+        }
+        if (ep.isDestroyed()) {
+            throw ep.destroyedError();
+        }
+        if (state != State.READY) {
+            throw unusable();
+        }
+        return length;
     }
 
     /**
@@ -829,34 +910,12 @@ public final class RpmsgDevice implements AutoCloseable {
         return n;
     }
 
-    /**
-     * One message of a batch into {@code b}: the writer's length, checked, or NO_MORE. Throws, without touching
-     * {@code b} (the caller gives it back), when the writer fails or the endpoint or device went away.
-     */
+    /** One message of a batch into {@code b}: as {@link #writeWith}, and NO_MORE when the writer has no more. */
     private int writeOne(RpmsgLink l, RpmsgEndpoint ep, VringBuffer b, RpmsgBatchWriter writer) {
-        long room = b.capacity() - RpmsgHeaderLayout.SIZE;
-        if (room < 0) {
-            throw tooLarge(0, room);
-        }
-        int capacity = (int) Math.min(room, l.maxPayload());
-        int length = writer.writeNext(ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
-        if (length == RpmsgBatchWriter.NO_MORE) {
-            return length;
-        }
-        if (length < 0) {
-            throw new IllegalArgumentException("a batch writer returned length=" + length);
-        }
-        if (length > capacity) {
-            throw tooLarge(length, capacity);
-        }
-        if (ep.isDestroyed()) {
-            throw ep.destroyedError();
-        }
-        if (state != State.READY) {
-            throw unusable();
-        }
-        return length;
+        return writeWith(l, ep, b, writer, BATCH_WRITE, true);
     }
+
+    private static final RpmsgPayloadWriter<RpmsgBatchWriter> BATCH_WRITE = RpmsgBatchWriter::writeNext;
 
     void releaseTx(VringBuffer buffer) {
         Objects.requireNonNull(link).tx().release(buffer);
