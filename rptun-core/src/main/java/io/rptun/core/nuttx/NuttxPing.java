@@ -446,7 +446,14 @@ public final class NuttxPing implements AutoCloseable {
         }
     }
 
+    /** Zero bytes to compare a pipelined ping's data with (they are all zero), a vectorised mismatch at a time. */
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[4096]);
+
     private static boolean allEqual(MemorySegment in, int length, byte fill) {
+        long data = length - NuttxPingLayout.DATA_OFFSET;
+        if (fill == 0 && data <= ZEROS.byteSize()) {
+            return data <= 0 || MemorySegment.mismatch(in, NuttxPingLayout.DATA_OFFSET, length, ZEROS, 0, data) == -1;
+        }
         for (long i = NuttxPingLayout.DATA_OFFSET; i < length; i++) {
             if (in.get(ValueLayout.JAVA_BYTE, i) != fill) {
                 return false;
