@@ -9,6 +9,9 @@
 #   benchmarks/run.sh --openamp only the OpenAMP pairing of the full run (about 2 minutes): echoes per second
 #                               of the C-program model and rptun as flood host and echo remote, each pair
 #                               against each (benchmarks/target/results/openamp.txt and .json)
+#   benchmarks/run.sh --floods  only the echo floods of the full run (about 4 minutes): the OpenAMP pairing
+#                               above, then 17-byte echoes per second over the futex and NuttX counter
+#                               doorbells, one ping per publication beside batches (floods.txt and .json)
 #
 # Builds the module first. Every figure comes from this one run; the results (JMH JSON, ping-pong and
 # idle JSON, the table, the chart) land in benchmarks/target/results/. The benchmarks spin on two
@@ -19,12 +22,15 @@ cd "$(dirname "$0")/.."
 
 quick=false
 openamp_only=false
+floods_only=false
 if [ "${1:-}" = "--quick" ]; then
   quick=true
 elif [ "${1:-}" = "--openamp" ]; then
   openamp_only=true
+elif [ "${1:-}" = "--floods" ]; then
+  floods_only=true
 elif [ $# -gt 0 ]; then
-  echo "usage: benchmarks/run.sh [--quick | --openamp]" >&2
+  echo "usage: benchmarks/run.sh [--quick | --openamp | --floods]" >&2
   exit 2
 fi
 
@@ -33,10 +39,14 @@ fi
 jar=benchmarks/target/benchmarks.jar
 out=benchmarks/target/results
 mkdir -p "$out"
-if $openamp_only; then
+if $openamp_only || $floods_only; then
   echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
   java --enable-native-access=ALL-UNNAMED -cp "$jar" io.rptun.benchmarks.harness.OpenAmpEchoMain \
     --warmup 100000 --count 500000 --rounds 3 --json "$out/openamp.json" | tee "$out/openamp.txt"
+  if $floods_only; then
+    java --enable-native-access=ALL-UNNAMED -cp "$jar" io.rptun.benchmarks.harness.EchoFloodMain \
+      --warmup 200000 --count 1000000 --rounds 3 --json "$out/floods.json" | tee "$out/floods.txt"
+  fi
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
   exit 0
 fi
@@ -55,12 +65,14 @@ if $quick; then
   pingpong_args=(--warmup 20000 --count 50000)
   idle_args=(--seconds 5 --settle 3)
   openamp_args=(--warmup 20000 --count 100000 --rounds 1)
+  flood_args=(--warmup 50000 --count 200000 --rounds 1)
   svg="$out/benchmarks.svg"
 else
   jmh_args+=(-f 3)
   pingpong_args=(--warmup 100000 --count 500000)
   idle_args=(--seconds 30 --settle 10)
   openamp_args=(--warmup 100000 --count 500000 --rounds 3)
+  flood_args=(--warmup 200000 --count 1000000 --rounds 3)
   svg=docs/benchmarks.svg
 fi
 java -jar "$jar" 'OneWay|RptunProbe|PathCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
@@ -72,6 +84,10 @@ java --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.mis
 # every pairing (docs/benchmarks.md, "Against OpenAMP's C programs").
 java --enable-native-access=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.OpenAmpEchoMain "${openamp_args[@]}" --json "$out/openamp.json" | tee "$out/openamp.txt"
+
+# Echo floods over the futex and NuttX counter doorbells, one ping per publication beside batches.
+java --enable-native-access=ALL-UNNAMED -cp "$jar" \
+  io.rptun.benchmarks.harness.EchoFloodMain "${flood_args[@]}" --json "$out/floods.json" | tee "$out/floods.txt"
 
 java --enable-native-access=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.IdleCpuMain "${idle_args[@]}" --threads --json "$out/idle.json" | tee "$out/idle.txt"
