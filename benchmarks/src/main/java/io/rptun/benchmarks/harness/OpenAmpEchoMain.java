@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  *     --openamp-linux}: it answers from its callback with a blocking send);</li>
  * <li>{@code rptun-model}: rptun's host (one application thread sending with blocking sends, the callback
  *     checking each echo, as {@code rptun ping --pipeline}) against the model echo remote;</li>
- * <li>{@code rptun-rptun}: rptun's host against rptun's echo remote.</li>
+ * <li>{@code rptun-rptun}: rptun's host against rptun's echo remote;</li>
+ * <li>{@code rptun32-model}, {@code rptun32-rptun}: the same with the host sending in batches of 32
+ *     ({@code trySendBatch}: as many as TX buffers are free, written in place and published together).</li>
  * </ul>
  * Both sides of a pair run in this JVM (two threads, plus the serving and socket threads). Each round runs
  * every pair once, in this order, on a fresh file and socket: {@code --warmup} echoes, then {@code --count}
@@ -45,7 +47,10 @@ import org.jspecify.annotations.Nullable;
 public final class OpenAmpEchoMain {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Duration DEADLINE = Duration.ofMinutes(10);
-    private static final List<String> PAIRS = List.of("model-model", "model-rptun", "rptun-model", "rptun-rptun");
+    private static final List<String> PAIRS = List.of("model-model", "model-rptun", "rptun-model", "rptun-rptun",
+            "rptun32-model", "rptun32-rptun");
+    /** Messages per publication of the {@code rptun32} host. */
+    private static final int BATCH = 32;
     private static int files;
 
     private OpenAmpEchoMain() {
@@ -116,7 +121,10 @@ public final class OpenAmpEchoMain {
         try {
             return switch (pair) {
                 case "model-model", "model-rptun" -> modelHost(pair.endsWith("rptun"), shm, socket, size, warmup, count);
-                case "rptun-model", "rptun-rptun" -> rptunHost(pair.endsWith("rptun"), shm, socket, size, warmup, count);
+                case "rptun-model", "rptun-rptun" -> rptunHost(pair.endsWith("rptun"), 1, shm, socket, size, warmup,
+                        count);
+                case "rptun32-model", "rptun32-rptun" -> rptunHost(pair.endsWith("rptun"), BATCH, shm, socket, size,
+                        warmup, count);
                 default -> throw new IllegalArgumentException(pair);
             };
         } finally {
@@ -146,16 +154,16 @@ public final class OpenAmpEchoMain {
         }
     }
 
-    private static double rptunHost(boolean rptunRemote, Path shm, Path socket, int size, long warmup, long count)
-            throws Exception {
+    private static double rptunHost(boolean rptunRemote, int batch, Path shm, Path socket, int size, long warmup,
+            long count) throws Exception {
         try (Remote remote = Remote.start(rptunRemote, shm, socket);
                 RptunSides.FloodHost host = RptunSides.FloodHost.start(shm, socket, WAIT)) {
-            host.flood(size, warmup, DEADLINE);
+            host.floodBatched(size, warmup, batch, DEADLINE);
             long hostKicks = host.device().stats().notificationsSent();
             long remoteKicks = remote.kicks();
             long c0 = cpuNanosAndThreads();
             long t0 = System.nanoTime();
-            host.flood(size, count, DEADLINE);
+            host.floodBatched(size, count, batch, DEADLINE);
             double rate = count / ((System.nanoTime() - t0) / 1e9);
             cpu(c0, count);
             kicks(host.device().stats().notificationsSent() - hostKicks, remote.kicks() - remoteKicks, count);

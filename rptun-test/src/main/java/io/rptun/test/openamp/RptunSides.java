@@ -3,6 +3,7 @@ package io.rptun.test.openamp;
 import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.openamp.OpenAmpLinuxProfile;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgListener;
@@ -172,6 +173,37 @@ public final class RptunSides {
         }
 
         /**
+         * Like {@link #flood}, sending in batches of up to {@code batch} messages
+         * ({@link RpmsgEndpoint#trySendBatch}: as many as TX buffers are free, written in place and published
+         * together), and with no TX buffer free one blocking send.
+         */
+        public void floodBatched(int size, long count, int batch, Duration deadline) throws InterruptedException {
+            if (batch < 1) {
+                throw new IllegalArgumentException("batch=" + batch);
+            }
+            this.batch = batch;
+            try {
+                run(size, count, count, false, deadline);
+            } finally {
+                this.batch = 1;
+            }
+        }
+
+        /** Messages per publication of the first burst: 1 sends each on its own. */
+        private volatile int batch = 1;
+
+        /** Writes the next echo-pattern message in place for a batch; NO_MORE once the round is all sent. */
+        private final RpmsgBatchWriter patternWriter = payload -> {
+            long seq = next.get();
+            if (seq >= roundEnd) {
+                return RpmsgBatchWriter.NO_MORE;
+            }
+            EchoPattern.fill(payload, 0, seq, roundSize);
+            next.set(seq + 1); // the sending thread is the only one advancing 'next' during a batched round
+            return roundSize;
+        };
+
+        /**
          * Keeps {@code window} messages in flight: this thread sends the first {@code window}, then the
          * callback sends one more (a blocking send from the callback) for each echo, until {@code count}.
          * With a window larger than the rings, both sides run out of TX buffers while their callbacks send.
@@ -191,11 +223,21 @@ public final class RptunSides {
             roundEnd = first + count;
             echoed.set(0);
             sendFromCallback = fromCallback;
-            for (long i = 0; i < firstBurst; i++) {
+            int b = batch;
+            for (long i = 0; i < firstBurst; ) {
+                if (b > 1 && !fromCallback) {
+                    int n = ep.trySendBatch(patternWriter, (int) Math.min(b, firstBurst - i));
+                    if (n > 0) {
+                        i += n;
+                        failIfWrongOrLate(end, deadline);
+                        continue;
+                    }
+                }
                 sendNext();
                 if ((i & 1023) == 0) {
                     failIfWrongOrLate(end, deadline);
                 }
+                i++;
             }
             while (echoed.get() < count) {
                 failIfWrongOrLate(end, deadline);
