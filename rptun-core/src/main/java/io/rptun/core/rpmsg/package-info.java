@@ -45,6 +45,14 @@
  * and as a {@code CALLBACK_FAILED} drop, logged once per endpoint with its name, and the device keeps
  * serving. The device (and the link) fails only when a ring is broken or the peer is lost.
  *
+ * <h2>One serving loop</h2>
+ * Every device this library serves is served by one loop, {@link io.rptun.core.rpmsg.ServingLoop}: an
+ * {@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device, and the lifecycle's session thread is
+ * the same loop with hooks (its command mailbox before each pass, the announcement once the device is up,
+ * the link's failure when the device fails). The loop keeps the waiting rule above (it sleeps only in
+ * {@link io.rptun.core.rpmsg.RpmsgDevice#awaitWork}), ends when the device is BROKEN, PEER_LOST or CLOSED,
+ * whichever thread found it, and reports a broken device, also one a sending thread broke.
+ *
  * <h2>Untrusted peer</h2>
  * Every header field is read once and checked before use: {@code hdr.len} against the buffer's own
  * capacity (never {@code used.len}), the destination against the endpoint table, name-service messages for
