@@ -10,8 +10,8 @@
  *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
  *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
  *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
- *   <li>{@link io.rptun.core.rpmsg.RpmsgRunner} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
- *       thread. Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
+ *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
+ *       thread ({@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device). Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
  *       demo machine is {@code io.rptun.core.openamp.OpenAmpLinuxProfile}: both wire the table, the memory
  *       plan and the heap to devices, which this package never does itself.</li>
  * </ul>
