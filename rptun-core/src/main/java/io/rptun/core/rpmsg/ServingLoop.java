@@ -175,6 +175,10 @@ public final class ServingLoop implements AutoCloseable {
      * @throws IllegalThreadStateException if it was started before
      */
     public ServingLoop start() {
+        if (thread.getState() != Thread.State.NEW) {
+            throw new IllegalThreadStateException(thread.getName() + " was started before");
+        }
+        // Before the thread starts: a device that stops at any moment of the loop's life wakes it.
         device.addServiceListener(stopWatch); // the services it returns are not the loop's business
         thread.start();
         return this;

@@ -339,6 +339,14 @@ class ServingLoopTest {
     }
 
     @Test
+    void aLoopStartsOnce() throws Exception {
+        try (HostRig rig = new HostRig(); ServingLoop loop = serve(rig, new ParkingDoorbell(), new Recorder())) {
+            assertThatThrownBy(loop::start).isInstanceOf(IllegalThreadStateException.class);
+            assertThat(loop.thread().isAlive()).isTrue();
+        }
+    }
+
+    @Test
     void theIdleWaitMustBePositive() {
         try (HostRig rig = new HostRig()) {
             ServingLoop.Builder builder = ServingLoop.builder(rig.host, new ParkingDoorbell());
