@@ -7,12 +7,12 @@ import io.rptun.core.rpmsg.ParkingDoorbell;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgException;
 import io.rptun.core.rpmsg.RpmsgOptions;
+import io.rptun.core.rpmsg.ServingLoop;
 import io.rptun.core.rsc.NuttxCommand;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Rptun implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Rptun.class);
-    private static final long BUSY_WAIT_NANOS = 50_000;
     private static final Duration LOST_PEER_ACK_WAIT = Duration.ofSeconds(1);
 
     private final RptunDriver driver;
@@ -318,7 +317,7 @@ public final class Rptun implements AutoCloseable {
             s = openSession();
             session = s;
             generation++;
-            s.thread.start();
+            s.loop.start();
             if (driver.isMaster() && (!options.readyCommand() || s.mailbox == null)) {
                 transitionIf(RptunState.RUNNING, "the " + driver.localCpuName() + " is up (no READY command expected)",
                         RptunState.STARTING, RptunState.RESETTING);
@@ -394,21 +393,11 @@ public final class Rptun implements AutoCloseable {
             return;
         }
         session = null;
-        s.running = false;
+        s.loop.stop(); // first: the device's close below is no failure to report
         try {
             s.device.close();
         } finally {
-            s.bell.ring();
-            if (Thread.currentThread() != s.thread && s.thread.isAlive()) {
-                try {
-                    s.thread.join(Duration.ofSeconds(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                if (s.thread.getState() != Thread.State.TERMINATED) {
-                    LOG.warn("{}: serving thread {} did not stop within 5 s", describe(), s.thread.getName());
-                }
-            }
+            s.loop.close(); // waits up to 5 s for the serving thread, and logs one that did not end
         }
     }
 
@@ -473,7 +462,7 @@ public final class Rptun implements AutoCloseable {
                 // Stop touching the rings before the ACK goes out: the master lays them out afresh after it.
                 String why = "reset 0x" + Integer.toHexString(c.value()) + " by the " + peer;
                 s.peerLeaving = true;
-                s.running = false;
+                s.loop.stop();
                 s.device.peerLost(why);
                 offThread("reset", () -> {
                     control.lock();
@@ -508,9 +497,8 @@ public final class Rptun implements AutoCloseable {
         Session s = session;
         failure = why;
         if (s != null) {
-            s.running = false;
+            s.loop.stop();
             s.device.peerLost(text);
-            s.bell.ring();
         }
         transition(to, text);
     }
@@ -602,81 +590,46 @@ public final class Rptun implements AutoCloseable {
 
     // ---------------------------------------------------------------- the serving thread
 
-    /** One started device and the thread that serves it. */
-    private final class Session {
+    /**
+     * One started device and the {@link ServingLoop} that serves it, with the lifecycle's hooks: the command
+     * mailbox is read before every pass, the first READY makes a remote announce itself, and a device that
+     * fails (a ring found corrupt by the serving pass or by a sending thread) fails the link.
+     */
+    private final class Session implements ServingLoop.Hooks {
         final RpmsgDevice device;
         final @Nullable RptunMailbox mailbox;
-        final Doorbell bell;
-        final Thread thread;
-        volatile boolean running = true;
+        final ServingLoop loop;
         /** The peer told us to stop or reset: do not tell it back. */
         volatile boolean peerLeaving;
-        private boolean up;
 
         Session(RpmsgDevice device, @Nullable RptunMailbox mailbox, Doorbell bell, int number) {
             this.device = device;
             this.mailbox = mailbox;
-            this.bell = bell;
-            device.setWakeup(bell::ring);
-            this.thread = Thread.ofPlatform().daemon().name(driver.localCpuName() + "-rptun-" + number)
-                    .unstarted(this::serve);
+            this.loop = ServingLoop.builder(device, bell).threadName(driver.localCpuName() + "-rptun-" + number)
+                    .name(describe()).idleWait(options.idleWait()).hooks(this).build();
         }
 
-        private void serve() {
-            while (running) {
-                RptunMailbox m = mailbox;
-                if (m != null) {
-                    for (NuttxCommand c = m.poll(); c != null && running; c = m.poll()) {
-                        onCommand(this, c);
-                        m.ack();
-                    }
-                }
-                int handled;
-                try {
-                    handled = device.process();
-                } catch (RpmsgException e) {
-                    if (!isFinal(device.state())) {
-                        // Not the device's failure (that makes it BROKEN or PEER_LOST first): serve on.
-                        LOG.warn("{}: serving pass failed, serving on: {}", describe(), e.getMessage());
-                        handled = 0;
-                    } else {
-                        if (running) {
-                            failure = e;
-                            transition(RptunState.FAILED, e.getMessage());
-                        }
-                        return;
-                    }
-                } catch (RuntimeException e) {
-                    LOG.error("{}: unexpected failure while serving", describe(), e);
-                    handled = 0;
-                }
-                RpmsgDevice.State ds = device.state();
-                if (ds == RpmsgDevice.State.READY && !up) {
-                    up = true;
-                    deviceUp(this);
-                } else if (ds != RpmsgDevice.State.READY && ds != RpmsgDevice.State.STARTING) {
-                    // A sending thread may have found the ring corrupt: the link fails too, not just the device.
-                    RpmsgException broken = device.failure();
-                    if (running && ds == RpmsgDevice.State.BROKEN && broken != null) {
-                        failure = broken;
-                        transition(RptunState.FAILED, broken.getMessage());
-                    }
-                    return;
-                }
-                if (handled == 0) {
-                    if (device.hasPendingWork()) {
-                        LockSupport.parkNanos(BUSY_WAIT_NANOS);
-                    } else {
-                        device.awaitWork(bell, options.idleWait());
-                    }
+        @Override
+        public void beforePass() {
+            RptunMailbox m = mailbox;
+            if (m != null) {
+                for (NuttxCommand c = m.poll(); c != null && !loop.isStopped(); c = m.poll()) {
+                    onCommand(this, c);
+                    m.ack();
                 }
             }
         }
-    }
 
-    /** The link fails only for a device that can never serve again: broken, peer lost, closed. */
-    private static boolean isFinal(RpmsgDevice.State s) {
-        return s == RpmsgDevice.State.BROKEN || s == RpmsgDevice.State.PEER_LOST || s == RpmsgDevice.State.CLOSED;
+        @Override
+        public void deviceReady() {
+            deviceUp(this);
+        }
+
+        @Override
+        public void deviceFailed(RpmsgException why) {
+            failure = why;
+            transition(RptunState.FAILED, why.getMessage());
+        }
     }
 
     /** The local device saw its peer (remote: DRIVER_OK): the remote announces itself to the master. */

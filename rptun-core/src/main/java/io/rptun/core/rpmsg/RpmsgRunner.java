@@ -1,9 +1,7 @@
 package io.rptun.core.rpmsg;
 
 import java.time.Duration;
-import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,22 +17,11 @@ public final class RpmsgRunner implements AutoCloseable {
      * the peer sends while this thread sleeps comes with a ring.
      */
     public static final Duration DEFAULT_IDLE_WAIT = Duration.ofSeconds(1);
-    private static final long BUSY_WAIT_NANOS = 50_000;
 
-    private final RpmsgDevice device;
-    private final Doorbell doorbell;
-    private final Thread thread;
-    private final Duration idleWait;
-    private volatile boolean running = true;
+    private final ServingLoop loop;
 
-    private RpmsgRunner(RpmsgDevice device, Doorbell doorbell, String threadName, Duration idleWait) {
-        if (idleWait.isNegative() || idleWait.isZero()) {
-            throw new IllegalArgumentException("idleWait must be positive: " + idleWait);
-        }
-        this.idleWait = idleWait;
-        this.device = Objects.requireNonNull(device, "device");
-        this.doorbell = Objects.requireNonNull(doorbell, "doorbell");
-        this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
+    private RpmsgRunner(ServingLoop loop) {
+        this.loop = loop;
     }
 
     /** Starts a daemon thread named {@code threadName} serving {@code device}, woken by {@code doorbell}. */
@@ -45,65 +32,35 @@ public final class RpmsgRunner implements AutoCloseable {
     /**
      * The same, sleeping at most {@code idleWait} on the doorbell before looking at the rings anyway (1 s by
      * default: a safety net, since every batch the peer sends while this thread sleeps comes with a ring).
+     * It is a {@link ServingLoop} whose only hook logs, at WARN, the device's failure that ended it.
      */
     public static RpmsgRunner start(RpmsgDevice device, Doorbell doorbell, String threadName, Duration idleWait) {
-        RpmsgRunner runner = new RpmsgRunner(device, doorbell, threadName, idleWait);
-        device.setWakeup(doorbell::ring);
-        runner.thread.start();
-        return runner;
-    }
-
-    private void run() {
-        while (running) {
-            RpmsgDevice.State state = device.state();
-            if (state != RpmsgDevice.State.READY && state != RpmsgDevice.State.STARTING) {
-                return;
-            }
-            int handled;
-            try {
-                handled = device.process();
-            } catch (RpmsgException e) {
-                RpmsgDevice.State after = device.state();
-                if (after == RpmsgDevice.State.READY || after == RpmsgDevice.State.STARTING) {
-                    // Not the device's failure (that makes it BROKEN or PEER_LOST first): serve on.
-                    LOG.warn("{}: serving pass failed, serving on: {}", thread.getName(), e.getMessage());
-                    handled = 0;
-                } else {
-                    LOG.warn("{} stopped: {}", thread.getName(), e.getMessage());
-                    return;
-                }
-            } catch (RuntimeException e) {
-                LOG.error("{}: unexpected failure", thread.getName(), e);
-                handled = 0;
-            }
-            if (handled == 0) {
-                if (device.hasPendingWork()) {
-                    // Another thread holds the device (a callback it runs, a destroy waiting for one): the
-                    // ring that woke us may be unserved, so look again soon instead of sleeping on it.
-                    LockSupport.parkNanos(BUSY_WAIT_NANOS);
-                } else {
-                    device.awaitWork(doorbell, idleWait);
-                }
-            }
-        }
+        ServingLoop loop = ServingLoop.builder(device, doorbell).threadName(threadName).idleWait(idleWait)
+                .hooks(new ServingLoop.Hooks() {
+                    @Override
+                    public void deviceFailed(RpmsgException why) {
+                        LOG.warn("{} stopped: {}", threadName, why.getMessage());
+                    }
+                }).build();
+        return new RpmsgRunner(loop.start());
     }
 
     /** The thread (for tests and dumps). */
     public Thread thread() {
-        return thread;
+        return loop.thread();
+    }
+
+    /**
+     * Why the device ended the thread (a serving pass that failed with it, or a device broken by any thread),
+     * or null while it serves and after a quiet end ({@link #close()}, a device closed or declared lost).
+     */
+    public @Nullable RpmsgException failure() {
+        return loop.failure();
     }
 
     /** Stops the thread and waits up to 5 s for it. Does not close the device. */
     @Override
     public void close() {
-        running = false;
-        doorbell.ring();
-        if (Thread.currentThread() != thread) {
-            try {
-                thread.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        loop.close();
     }
 }

@@ -10,8 +10,8 @@
  *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
  *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
  *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
- *   <li>{@link io.rptun.core.rpmsg.RpmsgRunner} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
- *       thread. Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
+ *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
+ *       thread ({@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device). Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
  *       demo machine is {@code io.rptun.core.openamp.OpenAmpLinuxProfile}: both wire the table, the memory
  *       plan and the heap to devices, which this package never does itself.</li>
  * </ul>
@@ -44,6 +44,14 @@
  * message only: it is counted on the endpoint ({@link io.rptun.core.rpmsg.RpmsgEndpoint#callbackFailures()})
  * and as a {@code CALLBACK_FAILED} drop, logged once per endpoint with its name, and the device keeps
  * serving. The device (and the link) fails only when a ring is broken or the peer is lost.
+ *
+ * <h2>One serving loop</h2>
+ * Every device this library serves is served by one loop, {@link io.rptun.core.rpmsg.ServingLoop}: an
+ * {@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device, and the lifecycle's session thread is
+ * the same loop with hooks (its command mailbox before each pass, the announcement once the device is up,
+ * the link's failure when the device fails). The loop keeps the waiting rule above (it sleeps only in
+ * {@link io.rptun.core.rpmsg.RpmsgDevice#awaitWork}), ends when the device is BROKEN, PEER_LOST or CLOSED,
+ * whichever thread found it, and reports a broken device, also one a sending thread broke.
  *
  * <h2>Untrusted peer</h2>
  * Every header field is read once and checked before use: {@code hdr.len} against the buffer's own
