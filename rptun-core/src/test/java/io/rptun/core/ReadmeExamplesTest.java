@@ -12,6 +12,7 @@ import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.AddressException;
 import io.rptun.core.memory.AddressWindow;
 import io.rptun.core.memory.SharedRegion;
+import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rsc.CarveoutResource;
 import io.rptun.core.rsc.FwRscVdevLayout;
@@ -31,6 +32,7 @@ import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,6 +162,37 @@ class ReadmeExamplesTest {
             client.send("hello".getBytes(StandardCharsets.UTF_8));
 
             assertThat(printed.poll(10, TimeUnit.SECONDS)).isEqualTo("echo: hello");
+        }
+    }
+
+    @Test
+    void theBatchExampleSendsAThousandReadingsInOrder() throws Exception {
+        try (RpmsgLoopback loop = RpmsgLoopback.start(RpmsgLoopback.table(64, 512))) {
+            BlockingQueue<Long> got = new LinkedBlockingQueue<>();
+            loop.remote().createEndpoint("readings",
+                    (ep, msg) -> got.add(msg.payload().get(ValueLayout.JAVA_LONG_UNALIGNED, 0)));
+            RpmsgEndpoint client = loop.host().createEndpoint("readings", (ep, msg) -> { });
+            assertThat(client.awaitBound(Duration.ofSeconds(10))).isTrue();
+
+            long[] next = {0};
+            RpmsgBatchWriter readings = payload -> {            // one writer object, no allocation per message
+                if (next[0] == 1_000) {
+                    return RpmsgBatchWriter.NO_MORE;             // nothing more now: the buffer goes back unused
+                }
+                payload.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, next[0]++);
+                return Long.BYTES;                                // this message's length
+            };
+            while (next[0] < 1_000) {
+                if (client.trySendBatch(readings, 32) == 0) {     // 0: no TX buffer free right now
+                    Thread.onSpinWait();                          // (or wait for one with a plain send)
+                }
+            }
+
+            for (long i = 0; i < 1_000; i++) {
+                assertThat(got.poll(10, TimeUnit.SECONDS)).isEqualTo(i);
+            }
+            assertThat(loop.host().stats().txPublications()).as("batches, not a publication per reading")
+                    .isLessThan(1_000);
         }
     }
 }
