@@ -5,6 +5,7 @@ import io.rptun.core.lifecycle.Rptun;
 import io.rptun.core.lifecycle.RptunOptions;
 import io.rptun.core.nuttx.NuttxPing;
 import io.rptun.core.rpmsg.RpmsgDevice;
+import io.rptun.core.rpmsg.RpmsgStats;
 import io.rptun.sim.IdleStrategy;
 import io.rptun.sim.NuttxSimDriver;
 import io.rptun.sim.NuttxSimOptions;
@@ -177,12 +178,22 @@ public final class EchoFloodMain {
                 throw new IllegalStateException("the peer never announced " + NuttxPing.NAME);
             }
             check(ping, ping.pipelined(warmup, SIZE, batch, WAIT), warmup);
+            RpmsgStats before = device.stats();
             long c0 = cpuNanos();
             long t0 = System.nanoTime();
             int got = ping.pipelined(count, SIZE, batch, WAIT);
             long nanos = System.nanoTime() - t0;
             long cpu = cpuNanos() - c0;
             check(ping, got, count);
+            RpmsgStats after = device.stats();
+            // How the requester's side batched: pings per TX publication, answers per RX buffers given back.
+            System.out.printf(Locale.ROOT, "        (pings per publication %d) requester: %.1f pings per publication, %.1f answers per return of"
+                    + " RX buffers, %.3f kicks sent and %.3f wake-ups per echo%n", batch,
+                    (after.sent() - before.sent()) / (double) Math.max(1, after.txPublications() - before.txPublications()),
+                    (after.received() - before.received())
+                            / (double) Math.max(1, after.rxPublications() - before.rxPublications()),
+                    (after.notificationsSent() - before.notificationsSent()) / (double) count,
+                    (after.notificationsReceived() - before.notificationsReceived()) / (double) count);
             return new double[] {count / (nanos / 1e9), cpu / 1e3 / count};
         }
     }

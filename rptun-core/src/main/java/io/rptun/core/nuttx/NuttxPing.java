@@ -240,6 +240,10 @@ public final class NuttxPing implements AutoCloseable {
         return pipelined(count, length, PIPELINE_BATCH, timeout);
     }
 
+    /** Short pauses a pipelined run takes when it finds no TX buffer, before it blocks for one. */
+    private static final int DRY_PAUSES = 3;
+    private static final long DRY_PAUSE_NANOS = 20_000;
+
     /** {@link #pipelined(int, int, Duration)}'s batch: at most this many pings per publication. */
     public static final int PIPELINE_BATCH = 32;
 
@@ -262,15 +266,24 @@ public final class NuttxPing implements AutoCloseable {
             Pipeline run = new Pipeline(nextCookie.getAndAdd(count), count, len, Thread.currentThread());
             pipeline = run;
             try {
+                int dry = 0;
                 while (run.written < count) {
                     run.writtenInBatch = 0;
                     int sent = endpoint.trySendBatch(run, Math.min(batch, count - run.written));
                     run.written += sent;
                     if (sent == 0) {
-                        // No TX buffer free: wait for one the plain way, then batch again.
+                        // No TX buffer free. Give the peer a moment to hand back a batch rather than taking each
+                        // buffer the instant it returns: a sender that always does falls into lock step with
+                        // the peer, one message per publication each way. After a few short pauses, wait for
+                        // one buffer the plain way (that also asks the peer to kick), then batch again.
+                        if (++dry <= DRY_PAUSES) {
+                            LockSupport.parkNanos(DRY_PAUSE_NANOS);
+                            continue;
+                        }
                         sendWithCookie(ACK | CMD_REQ, len, (byte) 0, run.first + run.written);
                         run.written++;
                     }
+                    dry = 0;
                 }
                 long deadline = System.nanoTime() + timeout.toNanos();
                 while (run.answered < count) {

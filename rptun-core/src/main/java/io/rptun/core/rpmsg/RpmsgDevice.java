@@ -1351,7 +1351,7 @@ public final class RpmsgDevice implements AutoCloseable {
         return new RpmsgStats(sent.sum() + (l == null ? 0 : l.tx().ownedSubmits()), inbound.received(), dropped,
                 l == null ? 0 : l.tx().freeBuffers(), txAllocated.get(), endpointCount(),
                 l == null ? 0 : l.tx().kicks() + l.rx().kicks(), sentBytes.sum() + heldBytes, inbound.receivedBytes(),
-                notifications.rung(), l == null ? 0 : l.tx().publishes());
+                notifications.rung(), l == null ? 0 : l.tx().publishes(), l == null ? 0 : l.rx().publishes());
     }
 
     private int endpointCount() {

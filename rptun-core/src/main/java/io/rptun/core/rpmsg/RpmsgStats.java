@@ -22,10 +22,12 @@ import java.util.Map;
  *     {@link RpmsgDevice#awaitWork}
  * @param txPublications index stores on the TX ring (each publishes a batch of one or more messages):
  *     {@code sent / txPublications} is the mean batch
+ * @param rxPublications index stores on the RX ring giving buffers back to the peer (the host re-posts them,
+ *     the remote returns them used): {@code received / rxPublications} is the mean batch returned
  */
 public record RpmsgStats(long sent, long received, Map<RpmsgException.Reason, Long> dropped, int txBuffersFree,
         int txBuffersAllocated, int endpoints, long notificationsSent, long bytesSent, long bytesReceived,
-        long notificationsReceived, long txPublications) {
+        long notificationsReceived, long txPublications, long rxPublications) {
     public RpmsgStats {
         dropped = Map.copyOf(dropped);
     }
