@@ -94,5 +94,5 @@ java --enable-native-access=ALL-UNNAMED -cp "$jar" \
 
 during="$(sort -n "$out/load.txt" | awk '{a[NR]=$1} END {if (NR) printf "median %s, max %s", a[int((NR+1)/2)], a[NR]}')"
 java -cp "$jar" io.rptun.benchmarks.harness.ReportMain --jmh "$out/jmh.json" --pingpong "$out/pingpong.json" \
-  --idle "$out/idle.json" --svg "$svg" --markdown "$out/table.md" \
+  --idle "$out/idle.json" --floods "$out/floods.json" --openamp "$out/openamp.json" --svg "$svg" --markdown "$out/table.md" \
   --load "$load before; 1-min load during the run: $during"
