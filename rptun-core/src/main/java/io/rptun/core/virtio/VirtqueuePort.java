@@ -52,7 +52,7 @@ import org.jspecify.annotations.Nullable;
  * <h2>Structure</h2>
  * This class is the public type and the role-independent machinery: the WIP counter, the pending MPSC
  * queue, the free pools, the hold API and the drain loop. Each role is one final subclass, chosen by the
- * factory methods: {@link VirtqueueDriverPort} (adds to avail, reaps used) and {@link VirtqueueDevicePort}
+ * factory methods: {@code VirtqueueDriverPort} (adds to avail, reaps used) and {@code VirtqueueDevicePort}
  * (takes from avail, returns to used). They implement what differs: how a handle goes into the ring, how
  * the free pool is refilled, how buffers are received, publishing and the notification flags. A call site
  * in here sees at most these two receiver types. {@link Mode} stays a field rather than a third split: the
