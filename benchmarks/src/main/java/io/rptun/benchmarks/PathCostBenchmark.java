@@ -6,7 +6,7 @@ import io.aeron.logbuffer.FragmentHandler;
 import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;

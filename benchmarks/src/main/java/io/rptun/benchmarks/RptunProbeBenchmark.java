@@ -2,7 +2,7 @@ package io.rptun.benchmarks;
 
 import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.memory.AddressEnvironment;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgOptions;

@@ -10,7 +10,7 @@ import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgException;
@@ -117,10 +117,11 @@ final class FuzzRig implements AutoCloseable {
                 }
                 rawRx.flush();
                 table.setStatus(0, RpmsgAddresses.STATUS_DRIVER_OK);
-                host = RpmsgDevice.remote(region, table, PeerNotifier.NONE, options);
+                // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+                host = RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
                 host.process();
             } else {
-                host = RpmsgDevice.host(region, table, heap, PeerNotifier.NONE, options);
+                host = RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
                 rawTx = VirtqueuePort.device("raw.tx", vring(0), region, Mode.SEND, Notifier.NONE);
                 rawRx = VirtqueuePort.device("raw.rx", vring(1), region, Mode.RECEIVE, Notifier.NONE);
             }

@@ -1,6 +1,6 @@
 package io.rptun.sim;
 
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;

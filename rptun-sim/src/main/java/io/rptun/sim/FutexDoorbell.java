@@ -1,7 +1,7 @@
 package io.rptun.sim;
 
-import io.rptun.core.rpmsg.Doorbell;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.Doorbell;
+import io.rptun.core.virtio.PeerNotifier;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;

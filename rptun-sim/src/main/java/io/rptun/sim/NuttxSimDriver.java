@@ -8,8 +8,8 @@ import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.AddressWindow;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;
-import io.rptun.core.rpmsg.Doorbell;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.Doorbell;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgOptions;
@@ -150,7 +150,9 @@ public final class NuttxSimDriver implements RptunDriver {
         NuttxSimLayout.increment(shm, master ? NuttxSimLayout.SEQM_OFFSET : NuttxSimLayout.SEQS_OFFSET);
     }
 
-    private RptunResource.Attached attach(boolean asMaster, PeerNotifier notifier, RpmsgOptions rpmsg) {
+    private RptunResource.Attached attach(boolean asMaster, PeerNotifier peer, RpmsgOptions rpmsg) {
+        // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+        io.rptun.core.rpmsg.PeerNotifier notifier = io.rptun.core.rpmsg.PeerNotifier.of(peer);
         MemorySegment table = NuttxSimLayout.table(shm);
         if (!asMaster) {
             long base = NuttxSimLayout.base(shm);

@@ -4,7 +4,7 @@ import io.rptun.core.lifecycle.RptunCallback;
 import io.rptun.core.lifecycle.RptunDriver;
 import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.openamp.OpenAmpLinuxProfile;
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.core.rsc.ParseMode;
 import io.rptun.core.rsc.ResourceTableException;
 import io.rptun.core.rsc.ResourceTableParser;

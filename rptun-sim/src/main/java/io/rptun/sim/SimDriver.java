@@ -4,7 +4,7 @@ import io.rptun.core.lifecycle.RptunCallback;
 import io.rptun.core.lifecycle.RptunDriver;
 import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.memory.AddressEnvironment;
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.sim.SimHeader.Side;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rptun.core.memory.SharedAccess;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.sim.SimHeader.Side;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

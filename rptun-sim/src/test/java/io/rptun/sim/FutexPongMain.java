@@ -1,7 +1,7 @@
 package io.rptun.sim;
 
 import io.rptun.core.memory.SharedAccess;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;

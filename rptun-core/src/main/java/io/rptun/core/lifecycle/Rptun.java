@@ -2,7 +2,7 @@ package io.rptun.core.lifecycle;
 
 import io.rptun.core.RptunException;
 import io.rptun.core.lifecycle.RptunLifecycleException.Reason;
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.core.rpmsg.ParkingDoorbell;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgException;

@@ -1,8 +1,8 @@
 package io.rptun.core.lifecycle;
 
 import io.rptun.core.memory.AddressEnvironment;
-import io.rptun.core.rpmsg.Doorbell;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.Doorbell;
+import io.rptun.core.virtio.PeerNotifier;
 import org.jspecify.annotations.Nullable;
 
 /**

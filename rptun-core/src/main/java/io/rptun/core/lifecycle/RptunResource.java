@@ -8,7 +8,7 @@ import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.openamp.OpenAmpLinuxProfile;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgOptions;
@@ -63,7 +63,9 @@ public interface RptunResource {
             if (!master) {
                 ParsedResourceTable parsed = ResourceTableParser.parse(memory, ParseMode.NUTTX);
                 LiveResourceTable live = parsed.attach(memory);
-                return new Attached(RpmsgDevice.remote(region, live, notifier, options), live, null);
+                // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+                return new Attached(RpmsgDevice.remote(region, live, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options), live,
+                        null);
             }
             long size = memory.byteSize();
             long reserve = table.generation().size();
@@ -79,7 +81,8 @@ public interface RptunResource {
             plan.apply(memory, live);
             assignNotifyIds(parsed.table(), live);
             CarveoutHeap heap = plan.carveoutHeap(options.vdev());
-            return new Attached(RpmsgDevice.host(region, live, heap, notifier, options), live, plan);
+            return new Attached(RpmsgDevice.host(region, live, heap, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options), live,
+                    plan);
         };
     }
 

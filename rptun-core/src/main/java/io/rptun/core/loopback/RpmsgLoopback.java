@@ -66,8 +66,11 @@ public final class RpmsgLoopback implements AutoCloseable {
             SharedRegion region = SharedRegion.of(memory, 0, AddressEnvironment.identity());
             ParkingDoorbell hostBell = new ParkingDoorbell();
             ParkingDoorbell remoteBell = new ParkingDoorbell();
-            this.host = RpmsgDevice.host(region, table, heap, remoteBell, hostOptions);
-            this.remote = RpmsgDevice.remote(region, table, hostBell, remoteOptions);
+            // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+            this.host = RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(remoteBell),
+                    hostOptions);
+            this.remote = RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(hostBell),
+                    remoteOptions);
             this.hostRunner = RpmsgRunner.start(host, hostBell, hostOptions.name() + "-rpmsg", idleWait);
             this.remoteRunner = RpmsgRunner.start(remote, remoteBell, remoteOptions.name() + "-rpmsg", idleWait);
             if (!remote.awaitReady(Duration.ofSeconds(10))) {

@@ -6,7 +6,7 @@ import io.rptun.core.layout.PlanOptions;
 import io.rptun.core.layout.SharedMemoryPlanner;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
-import io.rptun.core.rpmsg.PeerNotifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgException;
@@ -186,7 +186,8 @@ public final class OpenAmpLinuxProfile {
             }
         }
         CarveoutHeap heap = plan.carveoutHeap(vdev);
-        return RpmsgDevice.host(region(shm), live, heap, notifier, options);
+        // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+        return RpmsgDevice.host(region(shm), live, heap, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options);
     }
 
     /**
@@ -205,7 +206,7 @@ public final class OpenAmpLinuxProfile {
     public static RpmsgDevice remote(MemorySegment shm, PeerNotifier notifier, RpmsgOptions options) {
         checkSize(shm);
         ParsedResourceTable parsed = ResourceTableParser.parse(shm, ParseMode.OPENAMP);
-        return RpmsgDevice.remote(region(shm), parsed.attach(shm), notifier, options);
+        return RpmsgDevice.remote(region(shm), parsed.attach(shm), io.rptun.core.rpmsg.PeerNotifier.of(notifier), options);
     }
 
     /** The whole file, byte 0 at address 0, identity addresses: every da is a file offset. */

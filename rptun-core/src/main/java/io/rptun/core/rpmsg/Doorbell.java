@@ -1,66 +1,52 @@
 package io.rptun.core.rpmsg;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
- * What a serving thread sleeps on until the peer rings. {@link #ring()} may be called from any thread
- * (it is what the peer's {@link PeerNotifier} does); {@link #await} is called by one thread.
+ * Moved to {@link io.rptun.core.virtio.Doorbell} (its {@code Poller} too, inherited here). Kept only so that
+ * code not yet switched compiles ({@link RpmsgDevice#awaitWork} still takes this type until its split is
+ * merged); delete it once nothing names it.
  *
- * <p>No lost wake-up: a ring that comes while nobody waits is remembered, and the next {@code await}
- * returns at once.
+ * @deprecated use {@link io.rptun.core.virtio.Doorbell}
  */
-public interface Doorbell extends AutoCloseable {
-    /** Wakes the waiter, or makes the next {@link #await} return at once. */
-    void ring();
-
+@Deprecated(forRemoval = true)
+public interface Doorbell extends io.rptun.core.virtio.Doorbell {
     /**
-     * Sleeps until rung or until {@code timeout} passed.
-     *
-     * @return true if it was rung
+     * {@code bell} as this deprecated type, for a caller that holds the virtio type and passes it to code not
+     * yet switched: {@code bell} itself if it already is one, else a view that forwards every method to it
+     * (its own spinning {@code await(Duration, Poller)} included). Allocates: make it once, not per wait.
      */
-    boolean await(Duration timeout);
-
-    /**
-     * What a serving loop lets its doorbell do while it waits: poll the rings itself, so the peer need not
-     * ring a side that is awake (virtio's notification suppression), and switch the peer's notifications
-     * back on only when the thread is about to block. See {@link RpmsgDevice#awaitWork}.
-     */
-    interface Poller {
-        /** True when work waits that the peer was asked not to ring for. Cheap; called while spinning. */
-        boolean hasWork();
-
-        /**
-         * Called before the thread blocks: asks the peer to notify again, then looks once more.
-         *
-         * @return true if work arrived meanwhile: return instead of blocking
-         */
-        boolean beforeBlocking();
-
-        /** Called after the thread blocked (woken or timed out): the peer may stop notifying again. */
-        void afterBlocking();
-    }
-
-    /**
-     * Like {@link #await(Duration)}, for a serving loop that keeps the peer's notifications off while it is
-     * awake: a doorbell that spins first polls {@link Poller#hasWork()} as well as its own ring word, and
-     * calls {@link Poller#beforeBlocking()} before it blocks and {@link Poller#afterBlocking()} after.
-     * This default blocks at once (it never spins).
-     *
-     * @return true if it was rung or work is waiting
-     */
-    default boolean await(Duration timeout, Poller poller) {
-        if (poller.hasWork() || poller.beforeBlocking()) {
-            return true;
+    static Doorbell of(io.rptun.core.virtio.Doorbell bell) {
+        Objects.requireNonNull(bell, "bell");
+        if (bell instanceof Doorbell d) {
+            return d;
         }
-        try {
-            return await(timeout);
-        } finally {
-            poller.afterBlocking();
-        }
-    }
+        return new Doorbell() {
+            @Override
+            public void ring() {
+                bell.ring();
+            }
 
-    /** Lets go of what the doorbell holds (nothing, for the in-process one). */
-    @Override
-    default void close() {
+            @Override
+            public boolean await(Duration timeout) {
+                return bell.await(timeout);
+            }
+
+            @Override
+            public boolean await(Duration timeout, Poller poller) {
+                return bell.await(timeout, poller);
+            }
+
+            @Override
+            public void close() {
+                bell.close();
+            }
+
+            @Override
+            public String toString() {
+                return bell.toString();
+            }
+        };
     }
 }

@@ -1,5 +1,7 @@
 package io.rptun.core.rpmsg;
 
+import io.rptun.core.virtio.Doorbell;
+import io.rptun.core.virtio.PeerNotifier;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;

@@ -1,5 +1,6 @@
 package io.rptun.core.rpmsg;
 
+import io.rptun.core.virtio.Doorbell;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;

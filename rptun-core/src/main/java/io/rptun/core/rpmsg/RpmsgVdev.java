@@ -8,6 +8,7 @@ import io.rptun.core.rsc.RptunConfig;
 import io.rptun.core.rsc.VdevResource;
 import io.rptun.core.rsc.VringResource;
 import io.rptun.core.virtio.Notifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.virtio.VirtqueuePort;
 import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringLayout;
@@ -71,8 +72,7 @@ final class RpmsgVdev {
 
     /** A notifier that rings the peer for vring {@code index}. */
     Notifier kick(int index) {
-        int id = table.vringNotifyId(vdev, index);
-        return () -> notifier.notify(id);
+        return notifier.forQueue(table.vringNotifyId(vdev, index));
     }
 
     /**

@@ -10,7 +10,7 @@
  *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
  *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
  *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
- *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
+ *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.virtio.Doorbell}: the serving
  *       thread ({@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device). Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
  *       demo machine is {@code io.rptun.core.openamp.OpenAmpLinuxProfile}: both wire the table, the memory
  *       plan and the heap to devices, which this package never does itself.</li>
@@ -28,6 +28,14 @@
  * lock that {@link io.rptun.core.rpmsg.RpmsgEndpoint#destroy()} also takes before it returns: so no
  * callback of a destroyed endpoint runs after destroy returned. Sends take no lock while TX buffers are
  * free. A received message is valid only inside its callback unless held.
+ *
+ * <h2>Ringing the peer</h2>
+ * This package has no notion of its own of ringing the peer: it uses virtio's one
+ * ({@link io.rptun.core.virtio}). A device is given a {@link io.rptun.core.virtio.PeerNotifier} for the whole
+ * link (it rings {@code ALL} around the start-up handshake), each of its two ports kicks the per-queue view
+ * of it for its vring's notify id ({@link io.rptun.core.virtio.PeerNotifier#forQueue}), and the serving
+ * thread sleeps on a {@link io.rptun.core.virtio.Doorbell}. The {@code PeerNotifier} and {@code Doorbell} of
+ * this package are deprecated sub-interfaces of those, kept only until every caller is switched.
  *
  * <h2>Kick discipline and waiting</h2>
  * The rule of {@link io.rptun.core.virtio} holds for every ring an rpmsg device writes: each publish (a sent

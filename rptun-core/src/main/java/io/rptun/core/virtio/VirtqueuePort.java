@@ -3,11 +3,8 @@ package io.rptun.core.virtio;
 import io.rptun.core.heap.CarveoutHeap;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.virtio.VringException.Reason;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.varhandle.MpmcVarHandleArrayQueue;
@@ -51,8 +48,24 @@ import org.jspecify.annotations.Nullable;
  * The first violation by the peer breaks the underlying queue ({@link VringException}); the thread that
  * found it gets the exception, and every later call on the port throws it. Handles queued but not yet
  * in the ring when that happens stay queued and are reported by {@link #unpublished()}.
+ *
+ * <h2>Structure</h2>
+ * This class is the public type and the role-independent machinery: the WIP counter, the pending MPSC
+ * queue, the free pools, the hold API and the drain loop. Each role is one final subclass, chosen by the
+ * factory methods: {@code VirtqueueDriverPort} (adds to avail, reaps used) and {@code VirtqueueDevicePort}
+ * (takes from avail, returns to used). They implement what differs: how a handle goes into the ring, how
+ * the free pool is refilled, how buffers are received, publishing and the notification flags. A call site
+ * in here sees at most these two receiver types. {@link Mode} stays a field rather than a third split: the
+ * SEND/RECEIVE differences are a few checks and flags inside each role's code, which a split would
+ * duplicate.
+ *
+ * <h2>Threads</h2>
+ * Every public method may be called from any thread, except the held methods ({@link #takeHeld()},
+ * {@link #putHeld}, {@link #ungetHeld}, {@link #releaseHold()}, {@link #submitOwned},
+ * {@link #releaseOwned}), which only the thread holding the ring may call. Methods documented "owner only"
+ * here and in the subclasses run only on the thread that holds WIP.
  */
-public final class VirtqueuePort {
+public abstract sealed class VirtqueuePort permits VirtqueueDriverPort, VirtqueueDevicePort {
     /** What a port is for. */
     public enum Mode {
         /** Send buffers to the peer: acquire, fill, submit. */
@@ -84,12 +97,9 @@ public final class VirtqueuePort {
         }
     }
 
-    private final Mode mode;
-    private final SharedRegion region;
+    final Mode mode;
     private final Notifier notifier;
-    private final @Nullable VirtqueueDriver<VringBuffer> driver;
-    private final @Nullable VirtqueueDevice device;
-    private final Virtqueue queue;
+    final Virtqueue queue;
     private final MpscVarHandleArrayQueue<VringBuffer> pending;
     private final MpmcVarHandleArrayQueue<VringBuffer> free;
     /**
@@ -97,9 +107,9 @@ public final class VirtqueuePort {
      * so the owner takes and refills them with plain array accesses. A thread that finds the shared pool
      * empty takes the ring to reach them ({@link #acquire()}).
      */
-    private final VringBuffer[] ownerFree;
+    final VringBuffer[] ownerFree;
     /** Written by the owner only (plain: a volatile store costs a full fence); read racily by {@link #freeBuffers()}. */
-    private int ownerFreeCount;
+    int ownerFreeCount;
     /** Owner only: where the oldest of the owner's free handles is. */
     private int ownerFreeHead;
     /** Set by a thread that found the ring held and the shared pool empty; cleared by the owner as it spills. */
@@ -108,14 +118,7 @@ public final class VirtqueuePort {
     private int direct;
     /** Owner only: buffers sent through {@link #submitOwned} (plain; read racily). */
     private long ownedSubmits;
-    private final List<VringBuffer> handles = new ArrayList<>();
-    private final VringBuffer[] deviceHandles;
-    private final DescriptorChain chain;
-    private final @Nullable SliceCache slices;
     private final MessagePassingQueue.Consumer<VringBuffer> toRing = this::toRing;
-    private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToPool = this::reapedToPool;
-    private final VirtqueueDriver.UsedHandler<VringBuffer> reapedToReceiver = this::reapedToReceiver;
-    private @Nullable Receiver receiver;
     private final Object notifyLock = new Object();
     private volatile boolean notificationsOn = true;
     @SuppressWarnings("unused") // accessed through WIP
@@ -124,26 +127,11 @@ public final class VirtqueuePort {
     private long publishes;
     private long published;
 
-    private VirtqueuePort(Mode mode, Virtqueue queue, SharedRegion region, Notifier notifier) {
+    VirtqueuePort(Mode mode, Virtqueue queue, Notifier notifier) {
         this.mode = Objects.requireNonNull(mode, "mode");
-        this.region = Objects.requireNonNull(region, "region");
         this.notifier = Objects.requireNonNull(notifier, "notifier");
         this.queue = queue;
         int num = queue.num();
-        if (queue instanceof VirtqueueDevice d) {
-            this.device = d;
-            this.driver = null;
-            this.deviceHandles = new VringBuffer[num];
-            this.slices = new SliceCache(region.segment(), num);
-        } else {
-            @SuppressWarnings("unchecked")
-            VirtqueueDriver<VringBuffer> d = (VirtqueueDriver<VringBuffer>) queue;
-            this.driver = d;
-            this.device = null;
-            this.deviceHandles = new VringBuffer[0];
-            this.slices = null;
-        }
-        this.chain = new DescriptorChain(num);
         this.pending = new MpscVarHandleArrayQueue<>(Math.max(2, num));
         this.free = new MpmcVarHandleArrayQueue<>(Math.max(2, num));
         this.ownerFree = new VringBuffer[Math.max(2, num)];
@@ -154,7 +142,7 @@ public final class VirtqueuePort {
      * A SEND port offers read-only buffers, a RECEIVE port offers buffers the device writes.
      */
     public static VirtqueuePort driver(String name, Vring vring, SharedRegion region, Mode mode, Notifier notifier) {
-        return new VirtqueuePort(mode, new VirtqueueDriver<VringBuffer>(name, vring), region, notifier);
+        return new VirtqueueDriverPort(mode, new VirtqueueDriver<VringBuffer>(name, vring), region, notifier);
     }
 
     /**
@@ -164,7 +152,7 @@ public final class VirtqueuePort {
      * {@link Reason#UNEXPECTED_CHAIN}).
      */
     public static VirtqueuePort device(String name, Vring vring, SharedRegion region, Mode mode, Notifier notifier) {
-        return new VirtqueuePort(mode, new VirtqueueDevice(name, vring, region), region, notifier);
+        return new VirtqueueDevicePort(mode, new VirtqueueDevice(name, vring, region), region, notifier);
     }
 
     /**
@@ -173,8 +161,8 @@ public final class VirtqueuePort {
      */
     public static VirtqueuePort device(String name, Vring vring, SharedRegion region, long buffersFrom,
             long buffersTo, Mode mode, Notifier notifier) {
-        return new VirtqueuePort(mode, new VirtqueueDevice(name, vring, region, buffersFrom, buffersTo), region,
-                notifier);
+        return new VirtqueueDevicePort(mode, new VirtqueueDevice(name, vring, region, buffersFrom, buffersTo),
+                region, notifier);
     }
 
     /**
@@ -186,18 +174,7 @@ public final class VirtqueuePort {
      * @throws IllegalStateException on a device port, or when the port already has {@code num} buffers
      * @throws io.rptun.core.memory.AddressException if the buffer is not inside the region
      */
-    public synchronized VringBuffer addBuffer(long offset, int capacity) {
-        checkCanAddBuffer();
-        if (capacity <= 0) {
-            throw new IllegalArgumentException("capacity=" + capacity);
-        }
-        long da = region.descriptorAddressOf(offset);
-        region.offsetOfDescriptorAddress(da, capacity);
-        VringBuffer buffer = new VringBuffer(this, offset, da, capacity, region.segment().asSlice(offset, capacity));
-        buffer.toUser();
-        handles.add(buffer);
-        return buffer;
-    }
+    public abstract VringBuffer addBuffer(long offset, int capacity);
 
     /**
      * Driver only: allocates a {@code size}-byte buffer from {@code heap} (aligned to
@@ -457,7 +434,7 @@ public final class VirtqueuePort {
     }
 
     /** Owner only: a free handle to the back of the owner's pool. */
-    private void pushOwnerFree(VringBuffer buffer) {
+    final void pushOwnerFree(VringBuffer buffer) {
         int n = ownerFreeCount;
         if (n == ownerFree.length) {
             throw new IllegalStateException(queue.name() + ": free pool full");
@@ -603,26 +580,15 @@ public final class VirtqueuePort {
         if (!WIP.compareAndSet(this, 0, 1)) {
             return 0;
         }
-        int count = 0;
         try {
-            if (driver != null) {
-                this.receiver = receiver;
-                count = driver.reap(reapedToReceiver, max);
-            } else {
-                VirtqueueDevice d = Objects.requireNonNull(device);
-                while (count < max && d.take(chain)) {
-                    VringBuffer buffer = deviceHandle();
-                    buffer.toUser();
-                    count++;
-                    receiver.onBuffer(buffer);
-                }
-            }
+            return receiveOwned(receiver, max);
         } finally {
-            this.receiver = null;
             drainOwned();
         }
-        return count;
     }
+
+    /** Owner only ({@link #receive}): hands up to {@code max} buffers the peer filled to {@code receiver}. */
+    abstract int receiveOwned(Receiver receiver, int max);
 
     /**
      * True if the peer has handed over buffers that {@link #receive} or {@link #acquire} would get now
@@ -632,11 +598,11 @@ public final class VirtqueuePort {
         if (queue.isBroken()) {
             return true;
         }
-        if (driver != null) {
-            return driver.hasUsed();
-        }
-        return Objects.requireNonNull(device).hasAvailable();
+        return peerHasInbound();
     }
+
+    /** Whether the peer handed over buffers (used entries for a driver, avail entries for a device); any thread. */
+    abstract boolean peerHasInbound();
 
     /**
      * Asks the peer to notify this side of new inbound buffers (on a SEND port: of buffers it finished
@@ -651,12 +617,7 @@ public final class VirtqueuePort {
     public boolean enableNotifications() {
         queue.checkNotBroken();
         synchronized (notifyLock) {
-            if (driver != null) {
-                driver.enableInterrupts(); // clears the flag, full fence
-            } else {
-                VirtqueueDevice d = Objects.requireNonNull(device);
-                d.setNotificationsFlag(true); // clears the flag, full fence
-            }
+            enablePeerNotifications(); // clears the flag, full fence
             notificationsOn = true;
         }
         return hasInbound() || (mode == Mode.SEND && freeBuffers() > 0);
@@ -671,14 +632,20 @@ public final class VirtqueuePort {
     public void disableNotifications() {
         queue.checkNotBroken();
         synchronized (notifyLock) {
-            if (driver != null) {
-                driver.disableInterrupts();
-            } else {
-                Objects.requireNonNull(device).disableNotifications();
-            }
+            disablePeerNotifications();
             notificationsOn = false;
         }
     }
+
+    /**
+     * Under {@code notifyLock}: clears this side's "do not notify me" flag ({@code avail.flags} NO_INTERRUPT
+     * for a driver, {@code used.flags} NO_NOTIFY for a device), followed by a full fence so that the recheck
+     * of the peer's index after it cannot be reordered before the cleared flag.
+     */
+    abstract void enablePeerNotifications();
+
+    /** Under {@code notifyLock}: sets this side's "do not notify me" flag. */
+    abstract void disablePeerNotifications();
 
     /** True unless {@link #disableNotifications()} was the last of the two called (the initial state is on). */
     public boolean notificationsEnabled() {
@@ -720,14 +687,8 @@ public final class VirtqueuePort {
         boolean kick;
         // A port whose peer polls (Notifier.NONE) skips kickPrepare and the full fence it costs.
         boolean mayKick = notifier != Notifier.NONE;
-        if (driver != null) {
-            published += driver.publish();
-            kick = mayKick && driver.kickPrepare();
-        } else {
-            VirtqueueDevice d = Objects.requireNonNull(device);
-            published += d.publishUsed();
-            kick = mayKick && d.kickPrepare();
-        }
+        published += publishRing();
+        kick = mayKick && queue.kickPrepare();
         publishes++;
         if (kick) {
             kicks++;
@@ -744,73 +705,20 @@ public final class VirtqueuePort {
         if (mode != Mode.SEND || ownerFreeCount > 0) {
             return;
         }
-        if (driver != null) {
-            if (driver.inFlight() > 0) {
-                driver.reap(reapedToPool, Integer.MAX_VALUE);
-            }
-            return;
-        }
-        VirtqueueDevice d = Objects.requireNonNull(device);
-        while (ownerFreeCount < ownerFree.length && d.take(chain)) {
-            pushOwnerFree(deviceHandle());
-        }
+        refillOwnerFree();
     }
 
-    /** Owner only: the handle for the chain just taken, checked to be a single buffer going the right way. */
-    private VringBuffer deviceHandle() {
-        VirtqueueDevice d = Objects.requireNonNull(device);
-        if (chain.size() != 1) {
-            throw d.fail(Reason.UNEXPECTED_CHAIN, chain.head(), chain.size(), "avail buffer with head "
-                    + chain.head() + " is a chain of " + chain.size() + " descriptors");
-        }
-        boolean writable = chain.isWritable(0);
-        if (writable != (mode == Mode.SEND)) {
-            throw d.fail(Reason.WRONG_DIRECTION, chain.head(), writable ? 1 : 0, "descriptor " + chain.head()
-                    + (writable ? " is device-writable on a queue the device reads"
-                            : " is read-only on a queue the device writes"));
-        }
-        int head = chain.head();
-        VringBuffer buffer = deviceHandles[head];
-        long length = chain.length(0);
-        MemorySegment slice = Objects.requireNonNull(slices).slice(chain.offset(0), length);
-        if (buffer == null) {
-            buffer = new VringBuffer(this, chain.offset(0), chain.da(0), length, slice);
-            deviceHandles[head] = buffer;
-        } else {
-            buffer.rebind(chain.offset(0), chain.da(0), length, slice);
-        }
-        buffer.head = head;
-        buffer.length = mode == Mode.SEND ? 0 : (int) Math.min(length, Integer.MAX_VALUE);
-        return buffer;
-    }
+    /**
+     * Owner only, SEND ports whose owner's pool is empty: moves the buffers the peer has finished with into
+     * the owner's pool ({@link #pushOwnerFree}).
+     */
+    abstract void refillOwnerFree();
 
-    private void reapedToPool(VringBuffer buffer, int head, int len) {
-        buffer.head = -1;
-        pushOwnerFree(buffer);
-    }
+    /** Owner only: publishes what {@link #toRing} put into the ring with one index store; returns how many. */
+    abstract int publishRing();
 
-    private void reapedToReceiver(VringBuffer buffer, int head, int len) {
-        buffer.head = -1;
-        buffer.length = len;
-        buffer.toUser();
-        Objects.requireNonNull(receiver).onBuffer(buffer);
-    }
-
-    /** Owner only: one pending handle into the ring. */
-    private void toRing(VringBuffer buffer) {
-        if (driver != null) {
-            boolean deviceWrites = mode == Mode.RECEIVE;
-            long len = deviceWrites ? buffer.capacity : buffer.length;
-            int head = driver.add(buffer.da, (int) len, deviceWrites, buffer);
-            if (head == VirtqueueDriver.NO_DESCRIPTOR) {
-                throw new IllegalStateException(queue.name() + ": no free descriptor for a submitted buffer");
-            }
-            buffer.head = head;
-        } else {
-            Objects.requireNonNull(device).putUsed(buffer.head, buffer.length);
-            buffer.head = -1;
-        }
-    }
+    /** Owner only: one pending handle into the ring (not yet published). */
+    abstract void toRing(VringBuffer buffer);
 
     private void offerFree(VringBuffer buffer) {
         if (!free.offer(buffer)) {
@@ -819,16 +727,9 @@ public final class VirtqueuePort {
     }
 
     /** Driver only, and at most {@code num} buffers. */
-    private void checkCanAddBuffer() {
-        if (driver == null) {
-            throw new IllegalStateException(queue.name() + ": the device uses the driver's buffers");
-        }
-        if (handles.size() == queue.num()) {
-            throw new IllegalStateException(queue.name() + " already has num=" + queue.num() + " buffers");
-        }
-    }
+    abstract void checkCanAddBuffer();
 
-    private void checkMine(VringBuffer buffer) {
+    final void checkMine(VringBuffer buffer) {
         if (buffer.port != this) {
             throw new IllegalArgumentException("buffer belongs to another port: " + buffer);
         }

@@ -14,8 +14,21 @@
  *       state. Single-threaded, allocation-free, and suspicious of everything the peer writes.</li>
  *   <li>{@link io.rptun.core.virtio.VirtqueuePort} lets many threads send and receive through one
  *       side, with pre-allocated {@link io.rptun.core.virtio.VringBuffer} handles, JCTools queues and a
- *       combining publisher; it kicks through a {@link io.rptun.core.virtio.Notifier}.</li>
+ *       combining publisher; it kicks through a {@link io.rptun.core.virtio.Notifier}. The port is the
+ *       role-independent machinery; {@code VirtqueueDriverPort} and {@code VirtqueueDevicePort} (one final
+ *       class per role, made by its factory methods) move buffers into and out of their side's rings.</li>
+ *   <li>{@link io.rptun.core.virtio.PeerNotifier}, {@link io.rptun.core.virtio.Notifier} and
+ *       {@link io.rptun.core.virtio.Doorbell}: ringing the peer (below).</li>
  * </ul>
+ *
+ * <h2>Ringing the peer</h2>
+ * There is one notion of "ring the peer", and it lives here, beside the kick rule that decides when to
+ * ring: {@link io.rptun.core.virtio.PeerNotifier} rings the other side for the whole link (NuttX's
+ * {@code rptun_ops.notify}, with a vring's notify id or {@code ALL}); a {@link io.rptun.core.virtio.Notifier}
+ * is its view for one queue ({@link io.rptun.core.virtio.PeerNotifier#forQueue}), what a port kicks; and a
+ * {@link io.rptun.core.virtio.Doorbell} is the receiving end a serving thread sleeps on, with its
+ * {@link io.rptun.core.virtio.Doorbell.Poller} for waiting with the peer's notifications off. The layers
+ * above (rpmsg, the lifecycle's driver SPI, the simulators) use these types and define none of their own.
  *
  * <h2>Memory model</h2>
  * Every shared field has exactly one writer:

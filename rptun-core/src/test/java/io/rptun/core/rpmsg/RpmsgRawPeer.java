@@ -19,6 +19,7 @@ import io.rptun.core.rsc.ParsedResourceTable;
 import io.rptun.core.rsc.ResourceTableParser;
 import io.rptun.core.rsc.RptunRsc;
 import io.rptun.core.virtio.Notifier;
+import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.virtio.VirtqueuePort;
 import io.rptun.core.virtio.VirtqueuePort.Mode;
 import io.rptun.core.virtio.Vring;
@@ -90,12 +91,13 @@ final class RpmsgRawPeer implements AutoCloseable {
 
     /** A real host on this segment (it does its handshake at once), never kicking anyone. */
     RpmsgDevice realHost(RpmsgOptions options) {
-        return RpmsgDevice.host(region, table, heap, PeerNotifier.NONE, options);
+        // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
+        return RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
     }
 
     /** A real remote on this segment, STARTING until a host writes DRIVER_OK and it is processed. */
     RpmsgDevice realRemote(RpmsgOptions options) {
-        return RpmsgDevice.remote(region, table, PeerNotifier.NONE, options);
+        return RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
     }
 
     /** A raw remote: device ports on both vrings. Only once a host wrote DRIVER_OK. */

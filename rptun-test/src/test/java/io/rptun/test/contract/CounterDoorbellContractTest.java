@@ -1,6 +1,6 @@
 package io.rptun.test.contract;
 
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.sim.NuttxSimDriver;
 import io.rptun.sim.NuttxSimLayout;
 import io.rptun.sim.NuttxSimOptions;

@@ -1,6 +1,6 @@
 package io.rptun.test.contract;
 
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.sim.FutexDoorbell;
 import io.rptun.sim.IdleStrategy;
 import io.rptun.sim.SimDriver;

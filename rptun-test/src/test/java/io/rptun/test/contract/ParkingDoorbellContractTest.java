@@ -1,6 +1,6 @@
 package io.rptun.test.contract;
 
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.core.rpmsg.ParkingDoorbell;
 
 /** The in-process doorbell keeps the doorbell contract; its peer rings it as a {@code PeerNotifier}. */

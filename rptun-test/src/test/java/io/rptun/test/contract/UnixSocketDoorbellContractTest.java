@@ -1,6 +1,6 @@
 package io.rptun.test.contract;
 
-import io.rptun.core.rpmsg.Doorbell;
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.sim.UnixSocketDoorbell;
 import java.nio.file.Path;
 import java.time.Duration;
