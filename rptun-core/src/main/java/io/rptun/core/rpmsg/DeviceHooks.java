@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What layers above a device listen to and count, kept out of {@link RpmsgDevice}: the name-service
- * listeners, the TX-available listeners, and the number of RX buffers the application holds. Cheap when
- * unused: each fire is one emptiness check.
+ * listeners, the endpoints' onBound and onUnbind, the TX-available listeners, and the number of RX buffers
+ * the application holds. Cheap when unused: each fire is one emptiness check.
  */
 final class DeviceHooks {
     private final RpmsgDevice device;
@@ -57,6 +57,30 @@ final class DeviceHooks {
             } catch (RuntimeException | Error e) {
                 device.callbackFailed(null, "service listener", e);
             }
+        }
+    }
+
+    /** An endpoint's onBound, unless it was destroyed; a throw is its callback failure. */
+    void fireBound(RpmsgEndpoint ep) {
+        if (ep.isDestroyed()) {
+            return;
+        }
+        try {
+            ep.listener().onBound(ep);
+        } catch (RuntimeException | Error e) {
+            device.callbackFailed(ep, "onBound", e);
+        }
+    }
+
+    /** An endpoint's onUnbind, unless it was destroyed; a throw is its callback failure. */
+    void fireUnbind(RpmsgEndpoint ep) {
+        if (ep.isDestroyed()) {
+            return;
+        }
+        try {
+            ep.listener().onUnbind(ep);
+        } catch (RuntimeException | Error e) {
+            device.callbackFailed(ep, "onUnbind", e);
         }
     }
 
