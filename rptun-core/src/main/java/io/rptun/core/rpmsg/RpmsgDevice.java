@@ -113,6 +113,7 @@ public final class RpmsgDevice implements AutoCloseable {
         this.options = Objects.requireNonNull(options, "options");
         this.name = options.name();
         this.vdev = options.vdev();
+        long sendTimeoutNanos = options.sendTimeout().toNanos();
         RpmsgVdev vdevInfo = new RpmsgVdev(role, region, table, vdev, notifier, name);
         this.st = new DeviceState(name);
         this.drops = new RpmsgDrops(this);
@@ -124,7 +125,7 @@ public final class RpmsgDevice implements AutoCloseable {
         this.shutdown = new DeviceShutdown(this, st, lock, registry, nameService, endpointLifecycle, hooks, txWait,
                 hostBuffers);
         this.txPool = new TxPool(this, st, txWait, lock, hostBuffers);
-        this.sender = new RpmsgSender(this, st, hooks, txPool, txWait);
+        this.sender = new RpmsgSender(this, st, hooks, txPool, txWait, sendTimeoutNanos);
         this.startup = new RpmsgStartup(this, st, shutdown, region, table, notifier, vdevInfo, nameService, lock,
                 hostBuffers);
     }
@@ -476,7 +477,8 @@ public final class RpmsgDevice implements AutoCloseable {
      * {@link Reason#PEER_LOST} naming the remote, and the rings are left alone. Idempotent; from any thread.
      */
     public void peerLost(String why) {
-        shutdown.fail(State.PEER_LOST, new RpmsgException(Reason.PEER_LOST, name + ": the " + peerName() + " was lost: " + why));
+        shutdown.fail(State.PEER_LOST,
+                new RpmsgException(Reason.PEER_LOST, name + ": the " + peerName() + " was lost: " + why));
     }
 
     /**

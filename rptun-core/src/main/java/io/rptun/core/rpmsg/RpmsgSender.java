@@ -55,12 +55,13 @@ final class RpmsgSender {
      */
     private long heldBytes;
 
-    RpmsgSender(RpmsgDevice device, DeviceState st, DeviceHooks hooks, TxPool pool, TxWait txWait) {
+    RpmsgSender(RpmsgDevice device, DeviceState st, DeviceHooks hooks, TxPool pool, TxWait txWait,
+            long sendTimeoutNanos) {
         this.device = device;
         this.st = st;
         this.role = device.role();
         this.name = device.options().name();
-        this.sendTimeoutNanos = device.options().sendTimeout().toNanos();
+        this.sendTimeoutNanos = sendTimeoutNanos;
         this.hooks = hooks;
         this.pool = pool;
         this.txWait = txWait;

@@ -52,9 +52,9 @@ final class RpmsgStartup {
     /** The host's carveout buffers (its RX buffers are remembered there); null on a remote. */
     private final @Nullable HostBuffers hostBuffers;
 
-    RpmsgStartup(RpmsgDevice device, DeviceState st, DeviceShutdown shutdown, SharedRegion region, LiveResourceTable table,
-            PeerNotifier notifier, RpmsgVdev vdevInfo, RpmsgNameService nameService, Object lock,
-            @Nullable HostBuffers hostBuffers) {
+    RpmsgStartup(RpmsgDevice device, DeviceState st, DeviceShutdown shutdown, SharedRegion region,
+            LiveResourceTable table, PeerNotifier notifier, RpmsgVdev vdevInfo, RpmsgNameService nameService,
+            Object lock, @Nullable HostBuffers hostBuffers) {
         this.device = device;
         this.st = st;
         this.shutdown = shutdown;

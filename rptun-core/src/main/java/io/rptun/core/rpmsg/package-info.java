@@ -9,7 +9,9 @@
  *   <li>{@link io.rptun.core.rpmsg.RpmsgHeaderLayout} and {@link io.rptun.core.rpmsg.RpmsgNsMessageLayout}:
  *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
  *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
- *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
+ *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses. It is
+ *       the public face and the wiring: each of those jobs (and the TX path) is a package-private class next
+ *       to it, whose comment says what it does and on which threads.</li>
  *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.rpmsg.Doorbell}: the serving
  *       thread ({@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device). Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
  *       demo machine is {@code io.rptun.core.openamp.OpenAmpLinuxProfile}: both wire the table, the memory
