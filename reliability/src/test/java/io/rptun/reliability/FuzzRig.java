@@ -118,10 +118,10 @@ final class FuzzRig implements AutoCloseable {
                 rawRx.flush();
                 table.setStatus(0, RpmsgAddresses.STATUS_DRIVER_OK);
                 // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-                host = RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
+                host = RpmsgDevice.remote(region, table, PeerNotifier.NONE, options);
                 host.process();
             } else {
-                host = RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
+                host = RpmsgDevice.host(region, table, heap, PeerNotifier.NONE, options);
                 rawTx = VirtqueuePort.device("raw.tx", vring(0), region, Mode.SEND, Notifier.NONE);
                 rawRx = VirtqueuePort.device("raw.rx", vring(1), region, Mode.RECEIVE, Notifier.NONE);
             }

@@ -151,8 +151,7 @@ public final class NuttxSimDriver implements RptunDriver {
     }
 
     private RptunResource.Attached attach(boolean asMaster, PeerNotifier peer, RpmsgOptions rpmsg) {
-        // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-        io.rptun.core.rpmsg.PeerNotifier notifier = io.rptun.core.rpmsg.PeerNotifier.of(peer);
+        PeerNotifier notifier = peer;
         MemorySegment table = NuttxSimLayout.table(shm);
         if (!asMaster) {
             long base = NuttxSimLayout.base(shm);

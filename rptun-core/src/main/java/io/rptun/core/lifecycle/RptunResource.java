@@ -64,7 +64,7 @@ public interface RptunResource {
                 ParsedResourceTable parsed = ResourceTableParser.parse(memory, ParseMode.NUTTX);
                 LiveResourceTable live = parsed.attach(memory);
                 // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-                return new Attached(RpmsgDevice.remote(region, live, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options), live,
+                return new Attached(RpmsgDevice.remote(region, live, notifier, options), live,
                         null);
             }
             long size = memory.byteSize();
@@ -81,7 +81,7 @@ public interface RptunResource {
             plan.apply(memory, live);
             assignNotifyIds(parsed.table(), live);
             CarveoutHeap heap = plan.carveoutHeap(options.vdev());
-            return new Attached(RpmsgDevice.host(region, live, heap, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options), live,
+            return new Attached(RpmsgDevice.host(region, live, heap, notifier, options), live,
                     plan);
         };
     }

@@ -67,9 +67,9 @@ public final class RpmsgLoopback implements AutoCloseable {
             ParkingDoorbell hostBell = new ParkingDoorbell();
             ParkingDoorbell remoteBell = new ParkingDoorbell();
             // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-            this.host = RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(remoteBell),
+            this.host = RpmsgDevice.host(region, table, heap, remoteBell,
                     hostOptions);
-            this.remote = RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(hostBell),
+            this.remote = RpmsgDevice.remote(region, table, hostBell,
                     remoteOptions);
             this.hostRunner = RpmsgRunner.start(host, hostBell, hostOptions.name() + "-rpmsg", idleWait);
             this.remoteRunner = RpmsgRunner.start(remote, remoteBell, remoteOptions.name() + "-rpmsg", idleWait);

@@ -187,7 +187,7 @@ public final class OpenAmpLinuxProfile {
         }
         CarveoutHeap heap = plan.carveoutHeap(vdev);
         // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-        return RpmsgDevice.host(region(shm), live, heap, io.rptun.core.rpmsg.PeerNotifier.of(notifier), options);
+        return RpmsgDevice.host(region(shm), live, heap, notifier, options);
     }
 
     /**
@@ -206,7 +206,7 @@ public final class OpenAmpLinuxProfile {
     public static RpmsgDevice remote(MemorySegment shm, PeerNotifier notifier, RpmsgOptions options) {
         checkSize(shm);
         ParsedResourceTable parsed = ResourceTableParser.parse(shm, ParseMode.OPENAMP);
-        return RpmsgDevice.remote(region(shm), parsed.attach(shm), io.rptun.core.rpmsg.PeerNotifier.of(notifier), options);
+        return RpmsgDevice.remote(region(shm), parsed.attach(shm), notifier, options);
     }
 
     /** The whole file, byte 0 at address 0, identity addresses: every da is a file offset. */

@@ -6,8 +6,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What layers above a device listen to and count, kept out of {@link RpmsgDevice}: the name-service
- * listeners, the TX-available listeners, and the number of RX buffers the application holds. Cheap when
- * unused: each fire is one emptiness check.
+ * listeners, the endpoints' onBound and onUnbind, the TX-available listeners, and the number of RX buffers
+ * the application holds. Cheap when unused: each fire is one emptiness check.
+ *
+ * <p>Threads: listeners come and go from any thread. Each fire runs on the thread that found the event, never
+ * under the device's lock: service changes on the serving thread; onBound and onUnbind under the dispatch
+ * lock (the serving thread, a creating thread, or the thread that stops the device); TX-available after a
+ * serving pass, a released TX buffer, or the stop; deviceStopped on the stopping thread.
  */
 final class DeviceHooks {
     private final RpmsgDevice device;
@@ -57,6 +62,30 @@ final class DeviceHooks {
             } catch (RuntimeException | Error e) {
                 device.callbackFailed(null, "service listener", e);
             }
+        }
+    }
+
+    /** An endpoint's onBound, unless it was destroyed; a throw is its callback failure. */
+    void fireBound(RpmsgEndpoint ep) {
+        if (ep.isDestroyed()) {
+            return;
+        }
+        try {
+            ep.listener().onBound(ep);
+        } catch (RuntimeException | Error e) {
+            device.callbackFailed(ep, "onBound", e);
+        }
+    }
+
+    /** An endpoint's onUnbind, unless it was destroyed; a throw is its callback failure. */
+    void fireUnbind(RpmsgEndpoint ep) {
+        if (ep.isDestroyed()) {
+            return;
+        }
+        try {
+            ep.listener().onUnbind(ep);
+        } catch (RuntimeException | Error e) {
+            device.callbackFailed(ep, "onUnbind", e);
         }
     }
 

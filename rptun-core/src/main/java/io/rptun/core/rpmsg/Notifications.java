@@ -1,5 +1,6 @@
 package io.rptun.core.rpmsg;
 
+import io.rptun.core.virtio.Doorbell;
 import io.rptun.core.virtio.VringException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;

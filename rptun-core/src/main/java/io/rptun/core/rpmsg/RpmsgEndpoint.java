@@ -31,6 +31,8 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private static final int PAYLOAD_VIEW_PROBES = 4;
 
     private final RpmsgDevice device;
+    /** The device's TX path: every send goes straight to it. */
+    private final RpmsgSender sender;
     private final String name;
     private final int address;
     private final RpmsgListener listener;
@@ -56,6 +58,7 @@ public final class RpmsgEndpoint implements AutoCloseable {
     RpmsgEndpoint(RpmsgDevice device, String name, int address, int destination, boolean destinationGiven,
             RpmsgListener listener) {
         this.device = device;
+        this.sender = device.sender();
         this.destinationGiven = destinationGiven;
         this.name = name;
         this.address = address;
@@ -216,33 +219,33 @@ public final class RpmsgEndpoint implements AutoCloseable {
 
     /** Sends {@code data} to the destination, waiting up to the send timeout for a TX buffer. */
     public void send(byte[] data) {
-        device.send(this, destinationOrThrow(), MemorySegment.ofArray(data), device.sendTimeoutNanos());
+        sender.send(this, destinationOrThrow(), MemorySegment.ofArray(data), sender.sendTimeoutNanos());
     }
 
     /** Sends {@code length} bytes of {@code data} from {@code offset}. */
     public void send(byte[] data, int offset, int length) {
-        device.send(this, destinationOrThrow(), MemorySegment.ofArray(data).asSlice(offset, length),
-                device.sendTimeoutNanos());
+        sender.send(this, destinationOrThrow(), MemorySegment.ofArray(data).asSlice(offset, length),
+                sender.sendTimeoutNanos());
     }
 
     /** Sends the bytes of {@code data} (any segment: heap, native, mapped). */
     public void send(MemorySegment data) {
-        device.send(this, destinationOrThrow(), data, device.sendTimeoutNanos());
+        sender.send(this, destinationOrThrow(), data, sender.sendTimeoutNanos());
     }
 
     /** Sends {@code data}, waiting up to {@code timeout} for a TX buffer. */
     public void send(MemorySegment data, Duration timeout) {
-        device.send(this, destinationOrThrow(), data, timeout.toNanos());
+        sender.send(this, destinationOrThrow(), data, timeout.toNanos());
     }
 
     /** Sends {@code data} to {@code dst} instead of the destination (OpenAMP's {@code rpmsg_sendto}). */
     public void sendTo(int dst, byte[] data) {
-        device.send(this, dst, MemorySegment.ofArray(data), device.sendTimeoutNanos());
+        sender.send(this, dst, MemorySegment.ofArray(data), sender.sendTimeoutNanos());
     }
 
     /** Sends the bytes of {@code data} to {@code dst}. */
     public void sendTo(int dst, MemorySegment data) {
-        device.send(this, dst, data, device.sendTimeoutNanos());
+        sender.send(this, dst, data, sender.sendTimeoutNanos());
     }
 
     /**
@@ -251,17 +254,17 @@ public final class RpmsgEndpoint implements AutoCloseable {
      * @return false, having sent nothing, when none is
      */
     public boolean trySend(byte[] data) {
-        return device.send(this, destinationOrThrow(), MemorySegment.ofArray(data), RpmsgDevice.TRY);
+        return sender.send(this, destinationOrThrow(), MemorySegment.ofArray(data), RpmsgSender.TRY);
     }
 
     /** Like {@link #trySend(byte[])} for a segment. */
     public boolean trySend(MemorySegment data) {
-        return device.send(this, destinationOrThrow(), data, RpmsgDevice.TRY);
+        return sender.send(this, destinationOrThrow(), data, RpmsgSender.TRY);
     }
 
     /** Like {@link #trySend(byte[])}, to {@code dst}. */
     public boolean trySendTo(int dst, byte[] data) {
-        return device.send(this, dst, MemorySegment.ofArray(data), RpmsgDevice.TRY);
+        return sender.send(this, dst, MemorySegment.ofArray(data), RpmsgSender.TRY);
     }
 
     /**
@@ -279,13 +282,13 @@ public final class RpmsgEndpoint implements AutoCloseable {
      */
     public <T> boolean trySendWith(T item, RpmsgPayloadWriter<? super T> writer) {
         Objects.requireNonNull(writer, "writer");
-        return device.trySendWith(this, destinationOrThrow(), item, writer);
+        return sender.trySendWith(this, destinationOrThrow(), item, writer);
     }
 
     /** Like {@link #trySendWith}, to {@code dst} instead of the destination. */
     public <T> boolean trySendWithTo(int dst, T item, RpmsgPayloadWriter<? super T> writer) {
         Objects.requireNonNull(writer, "writer");
-        return device.trySendWith(this, dst, item, writer);
+        return sender.trySendWith(this, dst, item, writer);
     }
 
     /**
@@ -305,13 +308,13 @@ public final class RpmsgEndpoint implements AutoCloseable {
      */
     public int trySendBatch(RpmsgBatchWriter writer, int max) {
         Objects.requireNonNull(writer, "writer");
-        return device.sendBatch(this, destinationOrThrow(), writer, max);
+        return sender.sendBatch(this, destinationOrThrow(), writer, max);
     }
 
     /** Like {@link #trySendBatch}, to {@code dst} instead of the destination. */
     public int trySendBatchTo(int dst, RpmsgBatchWriter writer, int max) {
         Objects.requireNonNull(writer, "writer");
-        return device.sendBatch(this, dst, writer, max);
+        return sender.sendBatch(this, dst, writer, max);
     }
 
     /**
@@ -345,12 +348,12 @@ public final class RpmsgEndpoint implements AutoCloseable {
 
     /** A TX buffer to fill in place (zero-copy), waiting up to the send timeout for one. */
     public RpmsgTxBuffer txBuffer() {
-        return txBuffer(Duration.ofNanos(device.sendTimeoutNanos()));
+        return txBuffer(Duration.ofNanos(sender.sendTimeoutNanos()));
     }
 
     /** A TX buffer to fill in place, waiting up to {@code timeout}. */
     public RpmsgTxBuffer txBuffer(Duration timeout) {
-        RpmsgTxBuffer buffer = device.txBuffer(this, timeout.toNanos());
+        RpmsgTxBuffer buffer = sender.txBuffer(this, timeout.toNanos());
         if (buffer == null) {
             throw new IllegalStateException("no buffer and no error");
         }
@@ -359,7 +362,7 @@ public final class RpmsgEndpoint implements AutoCloseable {
 
     /** A TX buffer to fill in place, or null if none is free right now. */
     public @Nullable RpmsgTxBuffer tryTxBuffer() {
-        return device.txBuffer(this, RpmsgDevice.TRY);
+        return sender.txBuffer(this, RpmsgSender.TRY);
     }
 
     /**

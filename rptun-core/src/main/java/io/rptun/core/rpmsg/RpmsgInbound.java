@@ -331,7 +331,7 @@ final class RpmsgInbound {
             return;
         }
         if (!ep.isBound() && ep.adopt(src)) {
-            device.fireBound(ep);
+            device.hooks().fireBound(ep);
         }
         RpmsgMessage message = spare;
         if (message == null) {

@@ -68,7 +68,7 @@ public final class RpmsgTxBuffer {
         if (!DONE.compareAndSet(this, 0, 1)) {
             throw new IllegalStateException("TX buffer already sent or released");
         }
-        endpoint.device().sendFilled(endpoint, buffer, dst, length);
+        endpoint.device().sender().sendFilled(endpoint, buffer, dst, length);
     }
 
     /** Puts the buffer back in the pool unsent. */
@@ -76,7 +76,7 @@ public final class RpmsgTxBuffer {
         if (!DONE.compareAndSet(this, 0, 1)) {
             throw new IllegalStateException("TX buffer already sent or released");
         }
-        endpoint.device().releaseTx(buffer);
+        endpoint.device().sender().releaseTx(buffer);
     }
 
     private void checkOpen() {

@@ -70,11 +70,6 @@ public final class ServingLoop implements AutoCloseable {
 
     private final RpmsgDevice device;
     private final Doorbell doorbell;
-    /**
-     * {@link #doorbell} as the deprecated rpmsg type that {@link RpmsgDevice#awaitWork} still takes until the
-     * device's split is merged; made once, so the idle wait allocates nothing. Goes with the shim.
-     */
-    private final io.rptun.core.rpmsg.Doorbell awaitBell;
     private final Duration idleWait;
     private final String name;
     private final Hooks hooks;
@@ -89,7 +84,6 @@ public final class ServingLoop implements AutoCloseable {
     private ServingLoop(Builder b) {
         this.device = b.device;
         this.doorbell = b.doorbell;
-        this.awaitBell = io.rptun.core.rpmsg.Doorbell.of(b.doorbell);
         this.idleWait = b.idleWait;
         this.name = b.name != null ? b.name : b.threadName;
         this.hooks = b.hooks;
@@ -239,7 +233,7 @@ public final class ServingLoop implements AutoCloseable {
             // woke us may be unserved, so look again soon instead of sleeping on it.
             LockSupport.parkNanos(BUSY_WAIT_NANOS);
         } else {
-            device.awaitWork(awaitBell, idleWait);
+            device.awaitWork(doorbell, idleWait);
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * How a send waits for a TX buffer, kept out of {@link RpmsgDevice}. Two kinds of waiter:
+ * How a send waits for a TX buffer ({@link TxPool#acquireTx}), kept out of {@link RpmsgDevice}. Two kinds of waiter:
  * <ul>
  *   <li><b>The serving thread</b>, in a callback that sends (the dispatch lock is its own): nobody else
  *       would serve the device while it waits, so between two looks for a buffer it gives the peer's RX
@@ -50,7 +50,7 @@ final class TxWait {
      *
      * @throws RpmsgException NO_TX_BUFFER after the timeout; INTERRUPTED; the device's failure if it stops
      */
-    VringBuffer await(RpmsgLink l, long timeoutNanos) {
+    VringBuffer await(TxPool pool, RpmsgLink l, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         boolean serving = dispatchLock.isHeldByCurrentThread();
         // The serving thread asks for the peer's kicks at once: they end its pauses. Another thread first
@@ -67,7 +67,7 @@ final class TxWait {
                 if (device.state() != RpmsgDevice.State.READY) {
                     throw device.unusable();
                 }
-                VringBuffer b = device.acquireOnce(l);
+                VringBuffer b = pool.acquireOnce(l);
                 if (b != null) {
                     return b;
                 }

@@ -9,7 +9,9 @@
  *   <li>{@link io.rptun.core.rpmsg.RpmsgHeaderLayout} and {@link io.rptun.core.rpmsg.RpmsgNsMessageLayout}:
  *       the two wire structs ({@code rpmsg_hdr}, {@code rpmsg_ns_msg}).</li>
  *   <li>{@link io.rptun.core.rpmsg.RpmsgDevice}: the binding to two {@link io.rptun.core.virtio.VirtqueuePort}s
- *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses.</li>
+ *       (TX SEND, RX RECEIVE), the start-up handshake, dispatch, the name service, endpoint addresses. It is
+ *       the public face and the wiring: each of those jobs (and the TX path) is a package-private class next
+ *       to it, whose comment says what it does and on which threads.</li>
  *   <li>{@link io.rptun.core.rpmsg.ServingLoop} and a {@link io.rptun.core.virtio.Doorbell}: the serving
  *       thread ({@link io.rptun.core.rpmsg.RpmsgRunner} is the loop for a bare device). Two devices in one JVM are {@code io.rptun.core.loopback.RpmsgLoopback}, and OpenAMP's Linux
  *       demo machine is {@code io.rptun.core.openamp.OpenAmpLinuxProfile}: both wire the table, the memory
@@ -34,8 +36,7 @@
  * ({@link io.rptun.core.virtio}). A device is given a {@link io.rptun.core.virtio.PeerNotifier} for the whole
  * link (it rings {@code ALL} around the start-up handshake), each of its two ports kicks the per-queue view
  * of it for its vring's notify id ({@link io.rptun.core.virtio.PeerNotifier#forQueue}), and the serving
- * thread sleeps on a {@link io.rptun.core.virtio.Doorbell}. The {@code PeerNotifier} and {@code Doorbell} of
- * this package are deprecated sub-interfaces of those, kept only until every caller is switched.
+ * thread sleeps on a {@link io.rptun.core.virtio.Doorbell}.
  *
  * <h2>Kick discipline and waiting</h2>
  * The rule of {@link io.rptun.core.virtio} holds for every ring an rpmsg device writes: each publish (a sent

@@ -92,12 +92,12 @@ final class RpmsgRawPeer implements AutoCloseable {
     /** A real host on this segment (it does its handshake at once), never kicking anyone. */
     RpmsgDevice realHost(RpmsgOptions options) {
         // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-        return RpmsgDevice.host(region, table, heap, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
+        return RpmsgDevice.host(region, table, heap, PeerNotifier.NONE, options);
     }
 
     /** A real remote on this segment, STARTING until a host writes DRIVER_OK and it is processed. */
     RpmsgDevice realRemote(RpmsgOptions options) {
-        return RpmsgDevice.remote(region, table, io.rptun.core.rpmsg.PeerNotifier.of(PeerNotifier.NONE), options);
+        return RpmsgDevice.remote(region, table, PeerNotifier.NONE, options);
     }
 
     /** A raw remote: device ports on both vrings. Only once a host wrote DRIVER_OK. */

@@ -529,7 +529,7 @@ class RpmsgWireFormatTest {
 
         RawRemote(RpmsgOptions hostOptions) {
             // RpmsgDevice takes the deprecated rpmsg type until its split is merged: of() goes with it.
-            host = RpmsgDevice.host(shared.region, shared.table, shared.heap, io.rptun.core.rpmsg.PeerNotifier.of(rawBell), hostOptions);
+            host = RpmsgDevice.host(shared.region, shared.table, shared.heap, rawBell, hostOptions);
             runner = RpmsgRunner.start(host, hostBell, "host-rpmsg");
             tx = VirtqueuePort.device("raw.tx", shared.vring(0), shared.region, Mode.SEND, hostBell::ring);
             rx = VirtqueuePort.device("raw.rx", shared.vring(1), shared.region, Mode.RECEIVE, hostBell::ring);
@@ -580,7 +580,7 @@ class RpmsgWireFormatTest {
                 tx.release(Objects.requireNonNull(tx.allocateBuffer(shared.heap, 512)));
             }
             rx.flush();
-            remote = RpmsgDevice.remote(shared.region, table, io.rptun.core.rpmsg.PeerNotifier.of(rawBell), remoteOptions);
+            remote = RpmsgDevice.remote(shared.region, table, rawBell, remoteOptions);
             table.setStatus(0, RpmsgAddresses.STATUS_DRIVER_OK);
             runner = RpmsgRunner.start(remote, remoteBell, "remote-rpmsg");
             assertThat(remote.awaitReady(WAIT)).isTrue();
