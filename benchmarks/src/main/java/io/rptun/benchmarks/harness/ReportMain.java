@@ -29,6 +29,8 @@ public final class ReportMain {
         final String label;
         final Map<Integer, Double> opsPerSecond = new TreeMap<>();
         final Map<Integer, Double> bytesPerOp = new TreeMap<>();
+        /** The lowest and highest measurement iteration per payload: two-thread runs here are bimodal. */
+        final Map<Integer, double[]> range = new TreeMap<>();
 
         Row(String label) {
             this.label = label;
@@ -191,6 +193,7 @@ public final class ReportMain {
             String label = label(cls, params);
             Row row = rows.computeIfAbsent(label, Row::new);
             row.opsPerSecond.put(payload, median(Json.object(run.get("primaryMetric"))));
+            row.range.put(payload, range(Json.object(run.get("primaryMetric"))));
             Object secondary = run.get("secondaryMetrics");
             if (secondary != null && Json.object(secondary).get("gc.alloc.rate.norm") != null) {
                 row.bytesPerOp.put(payload, median(Json.object(Json.object(secondary).get("gc.alloc.rate.norm"))));
@@ -249,6 +252,26 @@ public final class ReportMain {
     }
 
     /** The median of every measurement iteration of every fork ({@code rawData}), else the score. */
+    /** The lowest and highest measurement iteration of every fork, or the score twice. */
+    static double[] range(Map<String, @Nullable Object> metric) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        Object raw = metric.get("rawData");
+        if (raw != null) {
+            for (Object fork : Json.array(raw)) {
+                for (Object v : Json.array(fork)) {
+                    lo = Math.min(lo, Json.number(v));
+                    hi = Math.max(hi, Json.number(v));
+                }
+            }
+        }
+        if (lo > hi) {
+            double score = Json.number(metric.get("score"));
+            return new double[] {score, score};
+        }
+        return new double[] {lo, hi};
+    }
+
     static double median(Map<String, @Nullable Object> metric) {
         List<Double> values = new ArrayList<>();
         Object raw = metric.get("rawData");
@@ -311,11 +334,14 @@ public final class ReportMain {
         b.append("Machine: ").append(machine).append("\n\n");
         Row aeron = rows.get(AERON);
         Double aeron64 = aeron == null ? null : aeron.ops(64);
-        b.append("| one way, messages per second (median) | 64 B | 496 B | ÷ Aeron IPC at 64 B | B/msg at 64 B |"
-                + " B/msg at 496 B |\n|---|---:|---:|---:|---:|---:|\n");
+        b.append("| one way, messages per second (median) | 64 B | 64 B: lowest – highest iteration | 496 B |"
+                + " ÷ Aeron IPC at 64 B | B/msg at 64 B | B/msg at 496 B |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows.values()) {
             Double v64 = r.ops(64);
-            b.append("| ").append(r.label).append(" | ").append(rate(v64)).append(" | ").append(rate(r.ops(496)))
+            double[] range64 = r.range.get(64);
+            b.append("| ").append(r.label).append(" | ").append(rate(v64)).append(" | ")
+                    .append(range64 == null ? "" : rate(range64[0]) + " – " + rate(range64[1])).append(" | ")
+                    .append(rate(r.ops(496)))
                     .append(" | ").append(v64 == null || aeron64 == null ? "" : ratio(v64 / aeron64)).append(" | ")
                     .append(bytes(r.bytesPerOp.get(64))).append(" | ").append(bytes(r.bytesPerOp.get(496)))
                     .append(" |\n");
