@@ -231,6 +231,14 @@ public final class AddressEnvironment {
          * the index of the first window starting above it ({@code n} if none).
          */
         private int find(long address) {
+            // Most environments have no window (identity) or one (NuttX's simulator, OpenAMP's demo): no search.
+            if (starts.length == 0) {
+                return -1;
+            }
+            if (starts.length == 1) {
+                return address - starts[0] >= 0 && address - starts[0] < sizes[0] ? 0
+                        : address < starts[0] ? -1 : -2;
+            }
             int found = Arrays.binarySearch(starts, address);
             if (found >= 0) {
                 return found;

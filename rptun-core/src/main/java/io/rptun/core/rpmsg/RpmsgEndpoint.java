@@ -27,8 +27,6 @@ import org.jspecify.annotations.Nullable;
  * Sends are lock-free in the common case and may come from any thread, including a callback.
  */
 public final class RpmsgEndpoint implements AutoCloseable {
-    /** Slots {@link #payloadView} looks at before it replaces the first. */
-    private static final int PAYLOAD_VIEW_PROBES = 4;
 
     private final RpmsgDevice device;
     /** The device's TX path: every send goes straight to it. */
@@ -47,13 +45,6 @@ public final class RpmsgEndpoint implements AutoCloseable {
     private final AtomicLong callbackFailures = new AtomicLong();
     /** How many times the destination changed since creation (written under this endpoint's monitor). */
     private volatile int destinationChanges;
-    /**
-     * Payload views of the TX buffers {@link #trySendWith} filled, so that a send does not slice (allocate)
-     * again: an open-addressed table of immutable entries keyed by the buffer's segment, made on first use.
-     * Racy by design: any sending thread may overwrite a slot with a whole entry (final fields: safely
-     * published), and an entry is used only for the very segment it was made from; a miss slices anew.
-     */
-    private volatile @Nullable PayloadView @Nullable [] payloadViews;
 
     RpmsgEndpoint(RpmsgDevice device, String name, int address, int destination, boolean destinationGiven,
             RpmsgListener listener) {
@@ -144,40 +135,6 @@ public final class RpmsgEndpoint implements AutoCloseable {
         return listener;
     }
 
-    /** One TX buffer's payload view, for {@link #payloadView}. */
-    private record PayloadView(MemorySegment buffer, long capacity, MemorySegment payload) {
-    }
-
-    /**
-     * The first {@code capacity} bytes after the header of {@code buffer} (a TX buffer's whole segment), the
-     * same object every time for a buffer seen before. {@code ringSize} (the TX ring's num, the most distinct
-     * buffers) sizes the table: four slots per buffer, so a lookup rarely probes.
-     */
-    MemorySegment payloadView(MemorySegment buffer, int capacity, int ringSize) {
-        @Nullable PayloadView[] views = payloadViews;
-        if (views == null) {
-            views = new PayloadView[Integer.highestOneBit(Math.max(16, ringSize * 4) - 1) << 1];
-            payloadViews = views;
-        }
-        int mask = views.length - 1;
-        // Fibonacci hashing of the address: buffers a fixed stride apart spread over the table.
-        int home = (int) ((buffer.address() * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
-        int slot = home;
-        for (int probe = 0; probe < PAYLOAD_VIEW_PROBES; probe++) {
-            int i = (home + probe) & mask;
-            PayloadView v = views[i];
-            if (v == null) {
-                slot = i;
-                break;
-            }
-            if (v.buffer() == buffer && v.capacity() == capacity) {
-                return v.payload();
-            }
-        }
-        MemorySegment payload = buffer.asSlice(RpmsgHeaderLayout.SIZE, capacity);
-        views[slot] = new PayloadView(buffer, capacity, payload);
-        return payload;
-    }
 
     /** True when the application chose the destination at creation (OpenAMP: no NS create then). */
     boolean destinationGiven() {

@@ -276,6 +276,25 @@ final class RpmsgSender {
         }
     }
 
+    /** A TX buffer's payload view, made once per buffer and kept with its handle. */
+    private record PayloadView(MemorySegment buffer, int capacity, MemorySegment payload) {
+    }
+
+    /**
+     * The payload area of {@code b} ({@code capacity} bytes after the header), sliced once per buffer and kept
+     * as the handle's attachment, so a send fills a buffer in place without allocating. A device-side handle
+     * is rebound to other buffers: the view is used only for the very segment it was made from.
+     */
+    private static MemorySegment payloadView(VringBuffer b, int capacity) {
+        MemorySegment segment = b.segment();
+        if (b.attachment() instanceof PayloadView v && v.buffer() == segment && v.capacity() == capacity) {
+            return v.payload();
+        }
+        MemorySegment payload = segment.asSlice(RpmsgHeaderLayout.SIZE, capacity);
+        b.attach(new PayloadView(segment, capacity, payload));
+        return payload;
+    }
+
     private <T> int writeWith(RpmsgLink l, RpmsgEndpoint ep, VringBuffer b, T item, RpmsgPayloadWriter<? super T> writer) {
         return writeWith(l, ep, b, item, writer, false);
     }
@@ -293,7 +312,7 @@ final class RpmsgSender {
         }
         int capacity = (int) Math.min(room, l.maxPayload());
         // The endpoint keeps one payload view per TX buffer: no slice (no allocation) per message.
-        int length = writer.write(item, ep.payloadView(b.segment(), capacity, l.tx().queue().num()));
+        int length = writer.write(item, payloadView(b, capacity));
         if (noMoreAllowed && length == RpmsgBatchWriter.NO_MORE) {
             return length;
         }

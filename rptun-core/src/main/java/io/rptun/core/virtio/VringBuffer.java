@@ -3,6 +3,7 @@ package io.rptun.core.virtio;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A pre-allocated handle for one buffer that travels through a {@link VirtqueuePort}: where the buffer
@@ -36,6 +37,8 @@ public final class VringBuffer {
     long capacity;
     int head = -1;
     int length;
+    /** What the layer above keeps with the handle (see {@link #attachment()}); its holder's only. */
+    private @Nullable Object attachment;
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile int owner;
 
@@ -45,6 +48,22 @@ public final class VringBuffer {
         this.da = da;
         this.capacity = capacity;
         this.segment = segment;
+    }
+
+    /**
+     * What the layer above attached to this handle with {@link #attach}, or null: rpmsg keeps a TX buffer's
+     * payload view here, so that filling it in place slices nothing. Only the handle's holder may read or
+     * write it; the port's hand-over (release, acquire) makes the last holder's value visible to the next.
+     * A device-side handle is rebound to whatever buffer the driver offers, so an attachment must say itself
+     * which segment it was made for.
+     */
+    public @Nullable Object attachment() {
+        return attachment;
+    }
+
+    /** Replaces the {@link #attachment()}. */
+    public void attach(@Nullable Object value) {
+        attachment = value;
     }
 
     /** Points the handle at another buffer, whose slice the caller already has. */
