@@ -173,12 +173,13 @@ final class RpmsgInbound {
         while (true) {
             Copied c = backlog.peekFirst();
             if (c != null) {
-                if (isPaused(c.dst())) {
+                RpmsgEndpoint target = endpointFor(c.dst());
+                if (isPaused(target)) {
                     blocked = true;
                     return n;
                 }
                 backlog.pollFirst();
-                route(l, c.src(), c.dst(), c.payload().length, MemorySegment.ofArray(c.payload()), 0, null);
+                route(l, c.src(), c.dst(), c.payload().length, MemorySegment.ofArray(c.payload()), 0, null, target);
                 n++;
                 continue;
             }
@@ -190,12 +191,13 @@ final class RpmsgInbound {
             if (len >= 0) {
                 MemorySegment seg = b.segment();
                 int dst = RpmsgHeaderLayout.dst(seg);
-                if (isPaused(dst)) {
+                RpmsgEndpoint target = endpointFor(dst);
+                if (isPaused(target)) {
                     blocked = true;
                     return n;
                 }
                 takeInbox();
-                route(l, RpmsgHeaderLayout.src(seg), dst, len, seg, RpmsgHeaderLayout.SIZE, b);
+                route(l, RpmsgHeaderLayout.src(seg), dst, len, seg, RpmsgHeaderLayout.SIZE, b, target);
             } else {
                 takeInbox();
             }
@@ -203,11 +205,12 @@ final class RpmsgInbound {
         }
     }
 
-    private boolean isPaused(int dst) {
-        if (dst == RpmsgAddresses.NS_ADDR) {
-            return false;
-        }
-        RpmsgEndpoint ep = registry.get(dst);
+    /** The endpoint a message to {@code dst} goes to, looked up once per message; null for the name service. */
+    private @Nullable RpmsgEndpoint endpointFor(int dst) {
+        return dst == RpmsgAddresses.NS_ADDR ? null : registry.get(dst);
+    }
+
+    private static boolean isPaused(@Nullable RpmsgEndpoint ep) {
         return ep != null && ep.isDeliveryPaused() && !ep.isDestroyed();
     }
 
@@ -308,7 +311,8 @@ final class RpmsgInbound {
     }
 
     /** Hands a well-formed message to the name service or its endpoint; returns its RX buffer unless held. */
-    private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b) {
+    private void route(RpmsgLink l, int src, int dst, int len, MemorySegment data, long offset, @Nullable VringBuffer b,
+            @Nullable RpmsgEndpoint target) {
         RECEIVED.setRelease(this, (long) RECEIVED.get(this) + 1);
         RECEIVED_BYTES.setRelease(this, (long) RECEIVED_BYTES.get(this) + len);
         if (dst == RpmsgAddresses.NS_ADDR) {
@@ -321,7 +325,7 @@ final class RpmsgInbound {
             }
             return;
         }
-        RpmsgEndpoint ep = registry.get(dst);
+        RpmsgEndpoint ep = target;
         if (ep == null || ep.isDestroyed()) {
             device.drop(Reason.UNKNOWN_DESTINATION, "no endpoint at " + RpmsgAddresses.format(dst) + " for " + len
                     + " bytes from " + RpmsgAddresses.format(src), null);
