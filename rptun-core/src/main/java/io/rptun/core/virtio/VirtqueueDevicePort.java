@@ -2,7 +2,6 @@ package io.rptun.core.virtio;
 
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.virtio.VringException.Reason;
-import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
@@ -110,12 +109,15 @@ final class VirtqueueDevicePort extends VirtqueuePort {
         int head = chain.head();
         VringBuffer buffer = deviceHandles[head];
         long length = chain.length(0);
-        MemorySegment slice = slices.slice(chain.offset(0), length);
+        long offset = chain.offset(0);
         if (buffer == null) {
-            buffer = new VringBuffer(this, chain.offset(0), chain.da(0), length, slice);
+            buffer = new VringBuffer(this, offset, chain.da(0), length, slices.slice(offset, length));
             deviceHandles[head] = buffer;
+        } else if (buffer.offset != offset || buffer.capacity != length) {
+            // The driver paired this descriptor with another buffer than last time: find that buffer's slice.
+            buffer.rebind(offset, chain.da(0), length, slices.slice(offset, length));
         } else {
-            buffer.rebind(chain.offset(0), chain.da(0), length, slice);
+            buffer.da = chain.da(0); // the same buffer again: its slice stands
         }
         buffer.head = head;
         buffer.length = mode == Mode.SEND ? 0 : (int) Math.min(length, Integer.MAX_VALUE);
