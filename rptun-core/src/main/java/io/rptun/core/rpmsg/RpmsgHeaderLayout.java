@@ -2,6 +2,7 @@ package io.rptun.core.rpmsg;
 
 import static io.rptun.core.memory.WireLayouts.LE_U16;
 import static io.rptun.core.memory.WireLayouts.LE_U32;
+import static io.rptun.core.memory.WireLayouts.LE_U64;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.MemoryLayout;
@@ -75,10 +76,9 @@ public final class RpmsgHeaderLayout {
         if (len < 0 || len > MAX_LEN) {
             throw new IllegalArgumentException("len=" + len);
         }
-        buffer.set(LE_U32, SRC_OFFSET, src);
-        buffer.set(LE_U32, DST_OFFSET, dst);
-        buffer.set(LE_U32, RESERVED_OFFSET, 0);
-        buffer.set(LE_U16, LEN_OFFSET, (short) len);
-        buffer.set(LE_U16, FLAGS_OFFSET, (short) 0);
+        // Two little-endian 8-byte stores instead of five: src and dst, then reserved (0), len and flags (0).
+        // The same bytes as the five field stores; half the bounds and session checks on the send path.
+        buffer.set(LE_U64, SRC_OFFSET, (src & 0xFFFF_FFFFL) | ((long) dst << 32));
+        buffer.set(LE_U64, RESERVED_OFFSET, (long) len << 32);
     }
 }
