@@ -137,9 +137,7 @@ final class RpmsgSender {
                 return false;
             }
             MemorySegment.copy(data, 0, b.segment(), RpmsgHeaderLayout.SIZE, length);
-            RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, (int) length);
-            // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
-            b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + (int) length);
+            frame(b, ep.address(), dst, (int) length);
             heldBytes += length;
         } catch (RuntimeException | Error e) {
             l.tx().releaseOwned(b);
@@ -237,10 +235,7 @@ final class RpmsgSender {
             }
             @Nullable VringBuffer b = null;
             try {
-                b = tx.takeHeld();
-                if (b == null && role == Role.HOST) {
-                    b = pool.growTx(l);
-                }
+                b = takeHeldOrGrow(l);
                 if (b == null) {
                     return HELD_NONE_FREE;
                 }
@@ -251,12 +246,9 @@ final class RpmsgSender {
                     return HELD_NOT_TAKEN;
                 }
                 int length = writeWith(l, ep, b, item, writer);
-                RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, length);
-                b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
                 VringBuffer filled = b;
                 b = null;
-                tx.putHeld(filled);
-                heldBytes += length;
+                putFramed(tx, filled, ep.address(), dst, length);
                 return HELD_SENT;
             } catch (Throwable e) {
                 if (b != null) {
@@ -386,10 +378,7 @@ final class RpmsgSender {
         try {
             try {
                 while (n < max) {
-                    b = tx.takeHeld();
-                    if (b == null && role == Role.HOST) {
-                        b = pool.growTx(l);
-                    }
+                    b = takeHeldOrGrow(l);
                     if (b == null) {
                         break;
                     }
@@ -408,12 +397,9 @@ final class RpmsgSender {
                         gaveBack = true;
                         break;
                     }
-                    RpmsgHeaderLayout.write(b.segment(), ep.address(), dst, length);
-                    b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
                     VringBuffer filled = b;
                     b = null;
-                    tx.putHeld(filled);
-                    heldBytes += length;
+                    putFramed(tx, filled, ep.address(), dst, length);
                     n++;
                 }
             } catch (Throwable e) {
@@ -485,11 +471,34 @@ final class RpmsgSender {
         flushTx(l);
     }
 
+    /**
+     * Writes the rpmsg header of a filled TX buffer and the length its descriptor (or used element) carries:
+     * the driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
+     */
+    private void frame(VringBuffer b, int src, int dst, int length) {
+        RpmsgHeaderLayout.write(b.segment(), src, dst, length);
+        b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
+    }
+
+    /**
+     * While holding the TX ring: frames a filled buffer and puts it into the ring with the batch (counted by the
+     * port, as {@code submitOwned}'s sends are; its bytes here).
+     */
+    private void putFramed(VirtqueuePort tx, VringBuffer b, int src, int dst, int length) {
+        frame(b, src, dst, length);
+        tx.putHeld(b);
+        heldBytes += length;
+    }
+
+    /** While holding the TX ring: a free buffer, the host carving one more from the heap if none is; or null. */
+    private @Nullable VringBuffer takeHeldOrGrow(RpmsgLink l) {
+        VringBuffer b = l.tx().takeHeld();
+        return b == null && role == Role.HOST ? pool.growTx(l) : b;
+    }
+
     /** Writes the header and queues the buffer for the ring, in this order among all senders. */
     void stageTx(RpmsgLink l, VringBuffer b, int src, int dst, int length) {
-        RpmsgHeaderLayout.write(b.segment(), src, dst, length);
-        // The driver's TX descriptors carry the whole buffer; the device's used.len says what it wrote.
-        b.length(role == Role.HOST ? (int) b.capacity() : RpmsgHeaderLayout.SIZE + length);
+        frame(b, src, dst, length);
         try {
             l.tx().stage(b);
         } catch (VringException e) {
