@@ -19,6 +19,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -169,29 +171,34 @@ class ServingLoopTest {
         }
     }
 
-    @Test
-    void aDeviceClosedElsewhereEndsTheLoopQuietly() throws Exception {
-        try (HostRig rig = new HostRig()) {
-            Recorder hooks = new Recorder();
-            try (ServingLoop loop = serve(rig, new ParkingDoorbell(), hooks)) {
-                awaitAsleep(loop.thread(), rig.host);
-                rig.host.close();
-                assertThat(ended(loop.thread())).as("the loop ended").isTrue();
-                assertThat(hooks.failures).as("whoever closed it knows: nothing reported").isEmpty();
-                assertThat(loop.failure()).isNull();
+    /** Ways a device stops on another thread, which the one who stopped it knows about. */
+    enum StoppedElsewhere {
+        CLOSED {
+            @Override
+            void stop(RpmsgDevice host) {
+                host.close();
             }
-        }
+        },
+        PEER_DECLARED_LOST {
+            @Override
+            void stop(RpmsgDevice host) {
+                host.peerLost("the test said so");
+            }
+        };
+
+        abstract void stop(RpmsgDevice host);
     }
 
-    @Test
-    void aPeerDeclaredLostEndsTheLoopQuietly() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(StoppedElsewhere.class)
+    void aDeviceStoppedElsewhereEndsTheLoopQuietly(StoppedElsewhere how) throws Exception {
         try (HostRig rig = new HostRig()) {
             Recorder hooks = new Recorder();
             try (ServingLoop loop = serve(rig, new ParkingDoorbell(), hooks)) {
                 awaitAsleep(loop.thread(), rig.host);
-                rig.host.peerLost("the test said so");
+                how.stop(rig.host);
                 assertThat(ended(loop.thread())).as("the loop ended").isTrue();
-                assertThat(hooks.failures).as("whoever declared it knows: nothing reported").isEmpty();
+                assertThat(hooks.failures).as("whoever stopped it knows: nothing reported").isEmpty();
                 assertThat(loop.failure()).isNull();
             }
         }
