@@ -139,6 +139,7 @@ public final class EchoFloodMain {
         }
     }
 
+    /** The rptun server creates the file and deletes it (only that file, by its inode) when it closes. */
     private static double[] counter(int batch, int warmup, int count) throws Exception {
         Path file = SimLink.freshPath("flood-nuttx");
         NuttxSimOptions o = NuttxSimOptions.defaults().withPath(file).withAttachTimeout(WAIT);
@@ -152,8 +153,6 @@ public final class EchoFloodMain {
                 proxyDevice.createEndpoint(NuttxPing.NAME, NuttxPing.responder(new NuttxPing.Counters()));
                 return flood(up.get(WAIT.toSeconds(), TimeUnit.SECONDS), batch, warmup, count);
             }
-        } finally {
-            Files.deleteIfExists(file);
         }
     }
 
@@ -166,8 +165,6 @@ public final class EchoFloodMain {
             CompletableFuture<RpmsgDevice> up = CompletableFuture.supplyAsync(server::start);
             proxy.start();
             return flood(up.get(WAIT.toSeconds(), TimeUnit.SECONDS), batch, warmup, count);
-        } finally {
-            Files.deleteIfExists(file);
         }
     }
 
