@@ -185,7 +185,10 @@ final class SocketCommand {
         }
     }
 
-    /** stdin to the socket on a daemon thread (its end shuts our output), the socket to stdout here. */
+    /**
+     * stdin to the socket on a daemon thread (its end shuts our output), the socket to stdout here; returns
+     * once both directions ended (or the connection is gone).
+     */
     static int pipe(RpmsgSocket socket) throws InterruptedException {
         InputStream fromUser = STDIN.get() != null ? STDIN.get() : System.in;
         OutputStream out = STDOUT.get() != null ? STDOUT.get() : System.out;
@@ -201,6 +204,12 @@ final class SocketCommand {
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        // The peer's end of stream may be a half-close: what stdin still has goes on to it, as nc does. Wait
+        // for the upload while the connection stands (a gone connection fails the pump's writes and ends it);
+        // returning earlier closed the link under an upload still on its way.
+        while (up.isAlive() && socket.isConnected()) {
+            up.join(Duration.ofMillis(100));
         }
         up.join(Duration.ofMillis(200));
         return ExitCodes.OK;
