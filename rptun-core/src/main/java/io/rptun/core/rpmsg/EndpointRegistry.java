@@ -93,6 +93,14 @@ final class EndpointRegistry {
         return table.get(address);
     }
 
+    /**
+     * The current table, immutable: a new one replaces it on every change, so a reader that finds the same
+     * table again knows that nothing changed since (the receive path keeps its last look-up on that basis).
+     */
+    EndpointTable table() {
+        return table;
+    }
+
     List<RpmsgEndpoint> all() {
         return List.copyOf(endpoints.values());
     }
