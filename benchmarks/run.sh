@@ -75,7 +75,7 @@ else
   flood_args=(--warmup 200000 --count 1000000 --rounds 3)
   svg=docs/benchmarks.svg
 fi
-java -jar "$jar" 'OneWay|RptunProbe|PathCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
+java -jar "$jar" 'OneWay|RptunProbe|PathCost|RoundTripCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
 
 java --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.PingPongMain "${pingpong_args[@]}" --json "$out/pingpong.json" | tee "$out/pingpong.txt"

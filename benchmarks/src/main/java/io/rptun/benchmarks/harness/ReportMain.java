@@ -160,7 +160,8 @@ public final class ReportMain {
         String machine = machine(runs, load);
         Floods f = new Floods(floods == null ? List.of() : results(floods), openamp == null ? List.of() : results(openamp));
         targetInputs = new TargetInputs(costs(runs), f);
-        String md = markdown(machine, rows, rtt, cpu) + costTable(costs(runs)) + f.table();
+        String md = markdown(machine, rows, rtt, cpu) + costTable(costs(runs)) + roundTripCostTable(roundTripCosts(runs))
+                + f.table();
         System.out.println(md);
         if (markdown != null) {
             Files.writeString(markdown, md);
@@ -231,6 +232,36 @@ public final class ReportMain {
                 norm == null ? Double.NaN : median(Json.object(norm))});
         }
         return costs;
+    }
+
+    /** {@code RoundTripCostBenchmark}: transport to nanoseconds per round trip (the median iteration). */
+    static Map<String, Double> roundTripCosts(List<@Nullable Object> runs) {
+        Map<String, Double> costs = new LinkedHashMap<>();
+        for (Object o : runs) {
+            Map<String, @Nullable Object> run = Json.object(o);
+            if (Json.string(run.get("benchmark")).endsWith("RoundTripCostBenchmark.roundTrip")) {
+                costs.put(Json.string(Json.object(run.get("params")).get("transport")),
+                        median(Json.object(run.get("primaryMetric"))));
+            }
+        }
+        return costs;
+    }
+
+    /** The one-thread round trip: what a ping-pong's passes cost in software, without a second core. */
+    static String roundTripCostTable(Map<String, Double> costs) {
+        if (costs.isEmpty()) {
+            return "";
+        }
+        Double aeron = costs.get("aeron");
+        StringBuilder b = new StringBuilder("\n| CPU per round trip, one thread (ping + echo, each side one pass, 64 B) |"
+                + " ns per round trip | ÷ Aeron |\n|---|---:|---:|\n");
+        costs.forEach((transport, c) -> b.append(String.format(Locale.ROOT, "| %s | %.1f | %s |%n",
+                switch (transport) {
+                    case "rptun" -> "rptun core (echo answered from the callback; publications pay the doorbell's fence)";
+                    case "aeron" -> "Aeron IPC (two exclusive publications, the echo offered from the fragment handler)";
+                    default -> transport;
+                }, c, aeron == null ? "" : ratio(c / aeron))));
+        return b.toString();
     }
 
     static String label(String cls, Map<String, String> params) {
