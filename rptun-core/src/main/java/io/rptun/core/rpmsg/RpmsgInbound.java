@@ -230,7 +230,10 @@ final class RpmsgInbound {
         }
     }
 
-    /** The endpoint a message to {@code dst} goes to, looked up once per message; null for the name service. */
+    /**
+     * The endpoint a message to {@code dst} goes to, or null for the name service: one hash look-up per run of
+     * messages to the same endpoint (see {@link #lastTable}).
+     */
     private @Nullable RpmsgEndpoint endpointFor(int dst) {
         if (dst == RpmsgAddresses.NS_ADDR) {
             return null;
