@@ -3,14 +3,12 @@ package io.rptun.benchmarks;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
-import io.rptun.core.lifecycle.RptunResource;
 import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgOptions;
 import io.rptun.core.virtio.DescriptorChain;
 import io.rptun.core.virtio.Notifier;
 import io.rptun.core.virtio.VirtqueueDevice;
@@ -18,17 +16,11 @@ import io.rptun.core.virtio.VirtqueueDriver;
 import io.rptun.core.virtio.VirtqueuePort;
 import io.rptun.core.virtio.Vring;
 import io.rptun.core.virtio.VringBuffer;
-import io.rptun.sim.SimOptions;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -95,7 +87,6 @@ public class PathCostBenchmark {
     public int payload = 64;
 
     private @Nullable Arena arena;
-    private @Nullable Path file;
     private @Nullable RpmsgDevice host;
     private @Nullable RpmsgDevice remote;
     private @Nullable RpmsgEndpoint endpoint;
@@ -146,30 +137,18 @@ public class PathCostBenchmark {
     private void setUpRptun() throws IOException {
         Arena a = Arena.ofShared();
         arena = a;
-        Path f = SimLink.freshPath("cost");
-        file = f;
-        MemorySegment shm;
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            shm = ch.map(FileChannel.MapMode.READ_WRITE, 0, 1 << 20, a);
-        }
-        Files.delete(f); // the mapping stays; nothing is left behind if the trial dies
-        RptunResource resource = RptunResource.nuttx(shm, 0, AddressEnvironment.identity(),
-                SimOptions.table(SimLink.NUM, SimLink.BUFFER_SIZE));
-        RpmsgDevice h = resource.attach(true, PeerNotifier.NONE, RpmsgOptions.defaults().withName("host")).device();
+        BareDevices.Pair devices = BareDevices.attach(BareDevices.mapUnlinked("cost", 1 << 20, a), PeerNotifier.NONE,
+                PeerNotifier.NONE);
+        RpmsgDevice h = devices.host();
         host = h;
-        RpmsgDevice r = resource.attach(false, PeerNotifier.NONE, RpmsgOptions.defaults().withName("remote")).device();
+        RpmsgDevice r = devices.remote();
         remote = r;
         r.createEndpoint(RptunOneWayBenchmark.SERVICE, sink);
         RpmsgEndpoint ep = h.createEndpoint(RptunOneWayBenchmark.SERVICE, (e, msg) -> { });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!ep.awaitBound(Duration.ofMillis(1))) {
+        BareDevices.awaitBound(ep, () -> {
             r.process();
             h.process();
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("not bound");
-            }
-        }
+        });
         endpoint = ep;
         message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
     }
@@ -370,9 +349,6 @@ public class PathCostBenchmark {
         } finally {
             if (arena != null) {
                 arena.close();
-            }
-            if (file != null) {
-                Files.deleteIfExists(file);
             }
         }
         long out = sink.outOfOrder + aeronSink.outOfOrder + vringOutOfOrder;

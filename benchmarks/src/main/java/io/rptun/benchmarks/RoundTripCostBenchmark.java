@@ -3,22 +3,13 @@ package io.rptun.benchmarks;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
-import io.rptun.core.lifecycle.RptunResource;
-import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgOptions;
 import io.rptun.core.virtio.PeerNotifier;
-import io.rptun.sim.SimOptions;
 import io.rptun.sim.SimRemote;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -70,7 +61,6 @@ public class RoundTripCostBenchmark {
     public int payload = 64;
 
     private @Nullable Arena arena;
-    private @Nullable Path file;
     private @Nullable RpmsgDevice host;
     private @Nullable RpmsgDevice remote;
     private @Nullable RpmsgEndpoint endpoint;
@@ -104,31 +94,18 @@ public class RoundTripCostBenchmark {
     private void setUpRptun() throws IOException {
         Arena a = Arena.ofShared();
         arena = a;
-        Path f = SimLink.freshPath("rtt-cost");
-        file = f;
-        MemorySegment shm;
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            shm = ch.map(FileChannel.MapMode.READ_WRITE, 0, 1 << 20, a);
-        }
-        Files.delete(f); // the mapping stays; nothing is left behind if the trial dies
-        RptunResource resource = RptunResource.nuttx(shm, 0, AddressEnvironment.identity(),
-                SimOptions.table(SimLink.NUM, SimLink.BUFFER_SIZE));
         PeerNotifier nobody = id -> { }; // not NONE: publications pay what a doorbell costs when the peer polls
-        RpmsgDevice h = resource.attach(true, nobody, RpmsgOptions.defaults().withName("host")).device();
+        BareDevices.Pair devices = BareDevices.attach(BareDevices.mapUnlinked("rtt-cost", 1 << 20, a), nobody, nobody);
+        RpmsgDevice h = devices.host();
         host = h;
-        RpmsgDevice r = resource.attach(false, nobody, RpmsgOptions.defaults().withName("remote")).device();
+        RpmsgDevice r = devices.remote();
         remote = r;
         r.createEndpoint(SimRemote.ECHO, SimRemote.echoListener());
         RpmsgEndpoint ep = h.createEndpoint(SimRemote.ECHO, (e, msg) -> pongs++);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!ep.awaitBound(Duration.ofMillis(1))) {
+        BareDevices.awaitBound(ep, () -> {
             r.process();
             h.process();
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("not bound");
-            }
-        }
+        });
         endpoint = ep;
         message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
     }
@@ -200,9 +177,6 @@ public class RoundTripCostBenchmark {
         } finally {
             if (arena != null) {
                 arena.close();
-            }
-            if (file != null) {
-                Files.deleteIfExists(file);
             }
         }
     }

@@ -1,23 +1,15 @@
 package io.rptun.benchmarks;
 
 import io.rptun.core.lifecycle.RptunResource;
-import io.rptun.core.memory.AddressEnvironment;
 import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
-import io.rptun.core.rpmsg.RpmsgOptions;
-import io.rptun.sim.SimOptions;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -73,7 +65,6 @@ public class RptunProbeBenchmark {
     public String kick = "none";
 
     private @Nullable Arena arena;
-    private @Nullable Path file;
     private @Nullable RpmsgDevice host;
     private @Nullable RpmsgDevice remote;
     private @Nullable RpmsgEndpoint endpoint;
@@ -88,14 +79,7 @@ public class RptunProbeBenchmark {
     public void setUp() throws IOException {
         Arena a = Arena.ofShared();
         arena = a;
-        Path f = SimLink.freshPath("probe");
-        file = f;
-        MemorySegment shm;
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            shm = ch.map(FileChannel.MapMode.READ_WRITE, 0, REGION + 4096, a);
-        }
-        Files.delete(f); // the mapping stays; nothing is left behind if the trial dies
+        MemorySegment shm = BareDevices.mapUnlinked("probe", REGION + 4096, a);
         MemorySegment bell = shm.asSlice(BELL, 128);
         PeerNotifier notifier = switch (kick) {
             case "none" -> PeerNotifier.NONE;
@@ -108,11 +92,10 @@ public class RptunProbeBenchmark {
             };
             default -> throw new IllegalArgumentException("kick=" + kick);
         };
-        RptunResource resource = RptunResource.nuttx(shm.asSlice(0, REGION), 0, AddressEnvironment.identity(),
-                SimOptions.table(SimLink.NUM, SimLink.BUFFER_SIZE));
-        RpmsgDevice h = resource.attach(true, notifier, RpmsgOptions.defaults().withName("host")).device();
+        BareDevices.Pair devices = BareDevices.attach(shm.asSlice(0, REGION), notifier, PeerNotifier.NONE);
+        RpmsgDevice h = devices.host();
         host = h;
-        RpmsgDevice r = resource.attach(false, PeerNotifier.NONE, RpmsgOptions.defaults().withName("remote")).device();
+        RpmsgDevice r = devices.remote();
         remote = r;
         Thread t = Thread.ofPlatform().name("probe-remote").daemon().unstarted(() -> {
             // The remote polls its own doorbell word too, as a spinning FutexDoorbell does.
@@ -127,13 +110,7 @@ public class RptunProbeBenchmark {
         t.start();
         r.createEndpoint(RptunOneWayBenchmark.SERVICE, sink);
         RpmsgEndpoint ep = h.createEndpoint(RptunOneWayBenchmark.SERVICE, (e, msg) -> { });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!ep.awaitBound(Duration.ofMillis(1))) {
-            h.process();
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("not bound");
-            }
-        }
+        BareDevices.awaitBound(ep, h::process);
         endpoint = ep;
         message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
     }
@@ -151,7 +128,7 @@ public class RptunProbeBenchmark {
         }
     }
 
-    /** Stops the poller, closes both devices, unmaps and deletes the file. */
+    /** Stops the poller, closes both devices and unmaps (the file went when it was mapped). */
     @TearDown(Level.Trial)
     public void tearDown() throws IOException, InterruptedException {
         running = false;
@@ -168,9 +145,6 @@ public class RptunProbeBenchmark {
         } finally {
             if (arena != null) {
                 arena.close();
-            }
-            if (file != null) {
-                Files.deleteIfExists(file);
             }
         }
         if (sink.outOfOrder != 0 || sink.received == 0) {
