@@ -364,6 +364,11 @@ public final class NuttxPing implements AutoCloseable {
 
     /** A ping with a cookie chosen by the caller (a pipelined run's), waiting for a TX buffer if none is free. */
     private void sendWithCookie(int cmd, int length, byte fill, long cookie) {
+        written(cmd, length, fill, cookie).send(length);
+    }
+
+    /** A TX buffer (waiting for one if none is free) with the ping written in; given back if writing fails. */
+    private RpmsgTxBuffer written(int cmd, int length, byte fill, long cookie) {
         RpmsgTxBuffer tx = endpoint.txBuffer();
         try {
             NuttxPingLayout.write(tx.payload(), cmd, length, cookie, fill);
@@ -371,18 +376,12 @@ public final class NuttxPing implements AutoCloseable {
             tx.release();
             throw e;
         }
-        tx.send(length);
+        return tx;
     }
 
     private long send(int cmd, int length, byte fill, @Nullable Pending p) {
         long cookie = nextCookie.getAndIncrement();
-        RpmsgTxBuffer tx = endpoint.txBuffer();
-        try {
-            NuttxPingLayout.write(tx.payload(), cmd, length, cookie, fill);
-        } catch (RuntimeException e) {
-            tx.release();
-            throw e;
-        }
+        RpmsgTxBuffer tx = written(cmd, length, fill, cookie);
         if (p != null) {
             pending.put(cookie, p);
         }
