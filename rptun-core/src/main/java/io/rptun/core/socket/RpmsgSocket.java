@@ -26,7 +26,9 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -84,7 +86,8 @@ public final class RpmsgSocket implements AutoCloseable {
     private final Runnable txHook = this::txAvailable;
 
     private @Nullable RpmsgEndpoint endpoint;
-    private boolean txHookOn;
+    /** True while {@link #txHook} is registered with the device (set and cleared without the lock). */
+    private final AtomicBoolean txHookOn = new AtomicBoolean();
     private volatile @Nullable SocketListener listener;
 
     private RpmsgSocket(RpmsgDevice device, String name, String endpointName, SocketOptions options,
@@ -338,22 +341,22 @@ public final class RpmsgSocket implements AutoCloseable {
             if (buffer == null) {
                 return 0;
             }
+            RpmsgTxBuffer unused = buffer; // given back after the unlock unless it goes out
             lock.lock();
             try {
-                checkWritable(buffer);
+                checkWritable();
                 int n = Math.min(length, Math.min(st.credit(), buffer.capacity() - DATA_HEADER_BYTES));
                 if (n <= 0) {
-                    // A later SYNC shrank the window meanwhile: wait for credit again.
-                    buffer.release();
-                    continue;
+                    continue; // a later SYNC shrank the window meanwhile: wait for credit again
                 }
                 MemorySegment payload = buffer.payload();
                 SocketMessageLayout.writeDataHeader(payload, st.window.consumed(), n);
                 MemorySegment.copy(src, offset, payload, ValueLayout.JAVA_BYTE, DATA_HEADER_BYTES, n);
+                unused = null;
                 submit(buffer, DATA_HEADER_BYTES + n, n);
                 return n;
             } finally {
-                lock.unlock();
+                unlockThenRelease(unused);
             }
         }
     }
@@ -372,11 +375,11 @@ public final class RpmsgSocket implements AutoCloseable {
         if (buffer == null) {
             return false;
         }
+        RpmsgTxBuffer unused = buffer; // given back after the unlock unless it goes out
         lock.lock();
         try {
-            checkWritable(buffer);
+            checkWritable();
             if (total > buffer.capacity() - DATA_HEADER_BYTES) {
-                buffer.release();
                 throw new SocketException(Reason.DATAGRAM_TOO_LARGE, "a datagram of " + length + " bytes does not"
                         + " fit a TX buffer of " + this);
             }
@@ -385,10 +388,11 @@ public final class RpmsgSocket implements AutoCloseable {
             payload.set(WireLayouts.LE_U32, DATA_HEADER_BYTES, length);
             MemorySegment.copy(src, offset, payload, ValueLayout.JAVA_BYTE, DATA_HEADER_BYTES + DATAGRAM_PREFIX_BYTES,
                     length);
+            unused = null;
             submit(buffer, DATA_HEADER_BYTES + total, total);
             return true;
         } finally {
-            lock.unlock();
+            unlockThenRelease(unused);
         }
     }
 
@@ -411,7 +415,7 @@ public final class RpmsgSocket implements AutoCloseable {
         lock.lock();
         try {
             while (true) {
-                checkWritable(null);
+                checkWritable();
                 if (st.peerWindow > 0 && needed > st.peerWindow) {
                     throw new SocketException(Reason.DATAGRAM_TOO_LARGE, "a datagram of " + (needed
                             - DATAGRAM_PREFIX_BYTES) + " bytes (with its prefix) is larger than the peer's window of "
@@ -453,7 +457,7 @@ public final class RpmsgSocket implements AutoCloseable {
                 }
                 lock.lock();
                 try {
-                    checkWritable(null);
+                    checkWritable();
                 } finally {
                     lock.unlock();
                 }
@@ -466,15 +470,15 @@ public final class RpmsgSocket implements AutoCloseable {
     private RpmsgEndpoint boundEndpoint() {
         lock.lock();
         try {
-            checkWritable(null);
+            checkWritable();
             return Objects.requireNonNull(endpoint);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Under the lock: throws why nothing may be written now (releasing {@code held} first). */
-    private void checkWritable(@Nullable RpmsgTxBuffer held) {
+    /** Under the lock: throws why nothing may be written now. */
+    private void checkWritable() {
         SocketException why = null;
         if (st.closed) {
             why = new SocketException(Reason.CLOSED, this + " is closed");
@@ -488,9 +492,6 @@ public final class RpmsgSocket implements AutoCloseable {
             why = new SocketException(Reason.PEER_SHUT_INPUT, "the peer of " + this + " reads no more");
         }
         if (why != null) {
-            if (held != null) {
-                held.release();
-            }
             throw why;
         }
     }
@@ -595,18 +596,30 @@ public final class RpmsgSocket implements AutoCloseable {
      * (NuttX's {@code rpmsg_socket_wakeup}). Never waits: with no TX buffer free it asks to be told of one.
      */
     private void acknowledge() {
+        acknowledge(false);
+    }
+
+    /**
+     * {@link #acknowledge()}; with {@code briefly}, for the TX-available hook, it waits at most about a
+     * millisecond for this socket's lock and returns false if it could not get it. The hook runs on whichever
+     * thread gave back a TX buffer, and that thread may hold another socket's lock while this socket's holder
+     * waits for that one: waiting without a bound could be waiting for each other.
+     */
+    private boolean acknowledge(boolean briefly) {
         RpmsgEndpoint ep;
-        lock.lock();
+        if (!lock(briefly)) {
+            return false;
+        }
         try {
             if (!ackDue()) {
-                return;
+                return true;
             }
             ep = endpoint;
         } finally {
             lock.unlock();
         }
         if (ep == null) {
-            return;
+            return true;
         }
         RpmsgTxBuffer buffer;
         try {
@@ -616,25 +629,45 @@ public final class RpmsgSocket implements AutoCloseable {
                 buffer = ep.tryTxBuffer();
             }
         } catch (RpmsgException e) {
-            return; // the endpoint or the device went away: its listener tells us
+            return true; // the endpoint or the device went away: its listener tells us
         }
         if (buffer == null) {
-            return;
+            return true; // the hook is on: a TX buffer coming free brings us back
         }
-        lock.lock();
+        if (!lock(briefly)) {
+            buffer.release();
+            return false;
+        }
+        RpmsgTxBuffer unused = buffer; // a DATA carried the acknowledgement meanwhile
         try {
             if (!ackDue()) {
-                buffer.release(); // a DATA carried it meanwhile
-                return;
+                return true;
             }
             SocketMessageLayout.writeDataHeader(buffer.payload(), st.window.consumed(), 0);
+            unused = null;
             buffer.send(DATA_HEADER_BYTES);
             st.lastAck = st.window.consumed();
         } catch (RpmsgException e) {
             LOG.debug("{}: acknowledgement not sent: {}", this, e.getMessage());
         } finally {
-            lock.unlock();
+            unlockThenRelease(unused);
         }
+        return true;
+    }
+
+    /** Takes the lock; with {@code briefly}, tries for about a millisecond and says whether it got it. */
+    private boolean lock(boolean briefly) {
+        if (!briefly) {
+            lock.lock();
+            return true;
+        }
+        for (int i = 0; i < 100; i++) {
+            if (lock.tryLock()) {
+                return true;
+            }
+            LockSupport.parkNanos(10_000);
+        }
+        return false;
     }
 
     private boolean ackDue() {
@@ -642,32 +675,40 @@ public final class RpmsgSocket implements AutoCloseable {
                 && st.window.consumed() - st.lastAck > st.window.capacity() / 2;
     }
 
-    /** Asks the device to tell {@link #txAvailable} when TX buffers may have come free. */
-    private void wantTx() {
-        lock.lock();
-        try {
-            if (txHookOn || st.closed) {
-                return;
-            }
-            txHookOn = true;
-        } finally {
-            lock.unlock();
+    /**
+     * Lets go of the lock, then gives back a TX buffer that did not go out. In that order: giving one back tells
+     * the device's TX-available listeners on this thread, among them other sockets, which take their own locks;
+     * two sockets doing that while holding their own would wait for each other for ever.
+     */
+    private void unlockThenRelease(@Nullable RpmsgTxBuffer unused) {
+        lock.unlock();
+        if (unused != null) {
+            unused.release();
         }
-        device.addTxAvailableListener(txHook);
     }
 
+    /**
+     * Asks the device to tell {@link #txAvailable} when TX buffers may have come free. Takes no lock: it runs
+     * inside that hook too. On a closed socket the next call of the hook finds nothing due and unregisters it.
+     */
+    private void wantTx() {
+        if (txHookOn.compareAndSet(false, true)) {
+            device.addTxAvailableListener(txHook);
+        }
+    }
+
+    /**
+     * TX buffers may have come free (on whichever thread gave one back). Takes no lock without a bound: if this
+     * socket's lock stays busy, the acknowledgement waits for the next TX buffer to come free.
+     */
     private void txAvailable() {
-        lock.lock();
-        try {
-            if (!txHookOn) {
-                return;
-            }
-            txHookOn = false;
-        } finally {
-            lock.unlock();
+        if (!txHookOn.compareAndSet(true, false)) {
+            return;
         }
         device.removeTxAvailableListener(txHook);
-        acknowledge();
+        if (!acknowledge(true)) {
+            wantTx();
+        }
         SocketListener l = listener;
         if (l != null) {
             l.writable();
