@@ -46,6 +46,15 @@ public final class VirtqueueDevice extends Virtqueue {
     private final int[] heldChainSize;
     private final long[] heldLength;
     private final boolean[] heldHead;
+    /**
+     * Per descriptor, the last {@code addr}/{@code len} pair that passed the region and window checks, and the
+     * offset it translated to ({@code checkedLen} -1: none yet). The region's translation and the window never
+     * change, so the same pair passes again with the same offset: a driver that keeps each buffer on its
+     * descriptor (as rptun's and OpenAMP's do) costs one comparison per take instead of an address search.
+     */
+    private final long[] checkedAddr;
+    private final long[] checkedLen;
+    private final long[] checkedOffset;
     private int stamp;
     private int lastAvailIdx;
     private int seenAvailIdx;
@@ -86,6 +95,10 @@ public final class VirtqueueDevice extends Virtqueue {
         heldChainSize = new int[num];
         heldLength = new long[num];
         heldHead = new boolean[num];
+        checkedAddr = new long[num];
+        checkedLen = new long[num];
+        checkedOffset = new long[num];
+        Arrays.fill(checkedLen, -1);
         usedIdShadow = new int[num];
         usedLenShadow = new int[num];
         Arrays.fill(usedIdShadow, -1);
@@ -150,69 +163,103 @@ public final class VirtqueueDevice extends Virtqueue {
                     "avail.ring[" + slot + "]=" + head + " is not below num=" + num);
         }
         walk(head, into);
-        for (int i = 0; i < into.size(); i++) {
-            int d = into.descriptor(i);
-            held[d] = true;
-            heldNext[d] = i + 1 < into.size() ? into.descriptor(i + 1) : d;
+        int size = into.size();
+        if (size == 1) {
+            held[head] = true;
+            heldNext[head] = head;
+        } else {
+            for (int i = 0; i < size; i++) {
+                int d = into.descriptor(i);
+                held[d] = true;
+                heldNext[d] = i + 1 < size ? into.descriptor(i + 1) : d;
+            }
         }
         heldHead[head] = true;
         heldCount++;
-        heldChainSize[head] = into.size();
+        heldChainSize[head] = size;
         heldLength[head] = into.totalLength();
         lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
         return true;
     }
 
+    /**
+     * Reads the chain from {@code head} into {@code into}, each descriptor once, checking each before it is
+     * used. Loops are caught by stamping the descriptors visited, once there is a second: a single descriptor
+     * (the common case) cannot loop, and costs no stamp.
+     */
     private void walk(int head, DescriptorChain into) {
         into.reset(head);
-        if (++stamp == 0) {
-            Arrays.fill(visitStamp, 0);
-            stamp = 1;
-        }
         int d = head;
+        boolean chained = false;
         while (true) {
             if (held[d]) {
                 throw fail(Reason.DESC_IN_USE, d, d, "descriptor " + d + " (chain of avail idx " + lastAvailIdx
                         + ") is still held by the device");
             }
-            if (visitStamp[d] == stamp) {
-                throw fail(Reason.CHAIN_LOOP, d, d, "descriptor " + d + " appears twice in the chain at avail idx "
-                        + lastAvailIdx + " (head " + head + ")");
+            if (chained) {
+                if (visitStamp[d] == stamp) {
+                    throw fail(Reason.CHAIN_LOOP, d, d, "descriptor " + d + " appears twice in the chain at avail idx "
+                            + lastAvailIdx + " (head " + head + ")");
+                }
+                visitStamp[d] = stamp;
             }
-            visitStamp[d] = stamp;
             long desc = vring.desc(d);
             long addr = VringDescLayout.addr(memory, desc);
             long len = Integer.toUnsignedLong(VringDescLayout.len(memory, desc));
             int flags = VringDescLayout.flags(memory, desc);
-            int next = VringDescLayout.next(memory, desc);
             if ((flags & VringDescLayout.F_INDIRECT) != 0) {
                 throw fail(Reason.INDIRECT_DESCRIPTOR, d, flags, "descriptor " + d + " has flags 0x"
                         + Integer.toHexString(flags) + " with INDIRECT, which was not negotiated");
             }
-            long offset;
-            try {
-                offset = region.offsetOfDescriptorAddress(addr, len);
-            } catch (AddressException e) {
-                throw fail(new VringException(Reason.ADDRESS_OUTSIDE_REGION, name, d, addr, "descriptor " + d
-                        + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)
-                        + " is not inside the shared region", e));
-            }
-            if (offset < buffersFrom || len > buffersTo - offset) {
-                throw fail(Reason.BUFFER_OUTSIDE_WINDOW, d, addr, "descriptor " + d + " addr=0x"
-                        + Long.toHexString(addr) + " len=0x" + Long.toHexString(len) + " (offset 0x"
-                        + Long.toHexString(offset) + ") is not inside the buffer window [0x"
-                        + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
-            }
-            into.add(d, addr, offset, len, (flags & VringDescLayout.F_WRITE) != 0);
+            into.add(d, addr, checkedOffset(d, addr, len), len, (flags & VringDescLayout.F_WRITE) != 0);
             if ((flags & VringDescLayout.F_NEXT) == 0) {
                 return;
             }
+            int next = VringDescLayout.next(memory, desc);
             if (next >= num) {
                 throw fail(Reason.NEXT_OUT_OF_RANGE, d, next, "descriptor " + d + " next=" + next
                         + " is not below num=" + num);
             }
+            if (!chained) {
+                // A chain after all: from here on every descriptor visited is stamped, the head too, and one seen
+                // twice is a loop.
+                chained = true;
+                if (++stamp == 0) {
+                    Arrays.fill(visitStamp, 0);
+                    stamp = 1;
+                }
+                visitStamp[head] = stamp;
+            }
             d = next;
         }
+    }
+
+    /**
+     * The offset in the region of descriptor {@code d}'s buffer {@code [addr, addr + len)}, checked to lie in
+     * the region and in the buffer window (see {@link #checkedAddr}).
+     */
+    private long checkedOffset(int d, long addr, long len) {
+        if (checkedLen[d] == len && checkedAddr[d] == addr) {
+            return checkedOffset[d];
+        }
+        long offset;
+        try {
+            offset = region.offsetOfDescriptorAddress(addr, len);
+        } catch (AddressException e) {
+            throw fail(new VringException(Reason.ADDRESS_OUTSIDE_REGION, name, d, addr, "descriptor " + d
+                    + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)
+                    + " is not inside the shared region", e));
+        }
+        if (offset < buffersFrom || len > buffersTo - offset) {
+            throw fail(Reason.BUFFER_OUTSIDE_WINDOW, d, addr, "descriptor " + d + " addr=0x"
+                    + Long.toHexString(addr) + " len=0x" + Long.toHexString(len) + " (offset 0x"
+                    + Long.toHexString(offset) + ") is not inside the buffer window [0x"
+                    + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
+        }
+        checkedAddr[d] = addr;
+        checkedLen[d] = len;
+        checkedOffset[d] = offset;
+        return offset;
     }
 
     /**

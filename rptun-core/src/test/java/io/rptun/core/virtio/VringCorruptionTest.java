@@ -656,6 +656,28 @@ class VringCorruptionTest {
             assertThat(catchThrowable(() -> windowed.take(f.chain))).isSameAs(e);
         }
 
+        /** The device remembers the last addr/len each descriptor passed with; a changed one is checked afresh. */
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"moved onto the vring", "grown past the window by one byte"})
+        void aDescriptorThatPassedOnceIsCheckedAgainWhenTheDriverRewritesIt(String how) {
+            f.desc(3, f.da(NUM - 1), VringFixture.BUFFER_SIZE, 0, 0);
+            f.fakeOffer(0, 3);
+            assertThat(windowed.take(f.chain)).isTrue();
+            windowed.putUsed(3, 0);
+            f.fakeOffer(1, 3); // the same buffer again: passes as before
+            assertThat(windowed.take(f.chain)).isTrue();
+            assertThat(f.chain.offset(0)).isEqualTo(f.offsetOf(NUM - 1));
+            windowed.putUsed(3, 0);
+
+            long addr = how.startsWith("moved") ? 0 : f.da(NUM - 1);
+            f.desc(3, addr, VringFixture.BUFFER_SIZE + (how.startsWith("moved") ? 0 : 1), 0, 0);
+            f.fakeOffer(2, 3);
+
+            VringException e = violation(() -> windowed.take(f.chain));
+
+            assertViolation(e, BUFFER_OUTSIDE_WINDOW, 3, addr);
+        }
+
         @Test
         void aBufferThatRunsOutOfTheWindowByOneByteBreaksTheQueue() {
             f.desc(4, f.da(NUM - 1), VringFixture.BUFFER_SIZE + 1, 0, 0);
