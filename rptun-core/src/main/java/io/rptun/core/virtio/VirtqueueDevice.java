@@ -34,28 +34,43 @@ import java.util.Objects;
  * <p>Not thread-safe (see {@link Virtqueue}).
  */
 public final class VirtqueueDevice extends Virtqueue {
+    /** What {@link #takeSingle()} returns when the driver has offered nothing new. */
+    public static final int NOTHING_OFFERED = -1;
     private final SharedRegion region;
     private final long buffersFrom;
     private final long buffersTo;
     private int heldCount;
-    private final int[] usedIdShadow;
-    private final int[] usedLenShadow;
-    private final boolean[] held;
+    /**
+     * Per used slot, the element this device last wrote there, {@code id << 32 | len} (-1: none), so that an
+     * unchanged one is not written again.
+     */
+    private final long[] usedShadow;
+    /**
+     * Per descriptor, what this device holds of it: 0 nothing, {@link #HELD_IN_CHAIN} a descriptor behind the
+     * head of a held chain, n > 0 the head of a held chain of n descriptors. One array, so that a take and its
+     * return touch one line of it rather than one line in each of several arrays.
+     */
+    private final int[] hold;
     private final int[] visitStamp;
+    /** Per held descriptor of a chain of more than one, the next one (the last names itself). */
     private final int[] heldNext;
-    private final int[] heldChainSize;
+    /** Per held head, the chain's total length: the most its used element may report. */
     private final long[] heldLength;
-    private final boolean[] heldHead;
     /**
      * Per descriptor, the last {@code addr}/{@code len} pair that passed the region and window checks, and the
-     * offset it translated to ({@code checkedLen} -1: none yet). The region's translation and the window never
+     * offset it translated to, side by side ({@link #CHECKED_STRIDE} longs; a len of -1: none yet). The region's translation and the window never
      * change, so the same pair passes again with the same offset: a driver that keeps each buffer on its
      * descriptor (as rptun's and OpenAMP's do) costs one comparison per take instead of an address search.
      */
-    private final long[] checkedAddr;
-    private final long[] checkedLen;
-    private final long[] checkedOffset;
+    private final long[] checked;
+    /** Longs per descriptor in {@link #checked}: addr, len, offset. */
+    private static final int CHECKED_STRIDE = 3;
+    private static final int HELD_IN_CHAIN = -1;
     private int stamp;
+    private long takenDa;
+    private long takenOffset;
+    private long takenLength;
+    private boolean takenWritable;
     private int lastAvailIdx;
     private int seenAvailIdx;
     private int usedIdx;
@@ -89,19 +104,16 @@ public final class VirtqueueDevice extends Virtqueue {
         }
         this.buffersFrom = buffersFrom;
         this.buffersTo = buffersTo;
-        held = new boolean[num];
+        hold = new int[num];
         visitStamp = new int[num];
         heldNext = new int[num];
-        heldChainSize = new int[num];
         heldLength = new long[num];
-        heldHead = new boolean[num];
-        checkedAddr = new long[num];
-        checkedLen = new long[num];
-        checkedOffset = new long[num];
-        Arrays.fill(checkedLen, -1);
-        usedIdShadow = new int[num];
-        usedLenShadow = new int[num];
-        Arrays.fill(usedIdShadow, -1);
+        checked = new long[CHECKED_STRIDE * num];
+        for (int d = 0; d < num; d++) {
+            checked[CHECKED_STRIDE * d + 1] = -1; // no len checked yet
+        }
+        usedShadow = new long[num];
+        Arrays.fill(usedShadow, -1);
         VringUsedLayout.flagsRelease(memory, used, 0);
         VringUsedLayout.idxRelease(memory, used, 0);
     }
@@ -164,22 +176,90 @@ public final class VirtqueueDevice extends Virtqueue {
         }
         walk(head, into);
         int size = into.size();
-        if (size == 1) {
-            held[head] = true;
-            heldNext[head] = head;
-        } else {
-            for (int i = 0; i < size; i++) {
-                int d = into.descriptor(i);
-                held[d] = true;
-                heldNext[d] = i + 1 < size ? into.descriptor(i + 1) : d;
-            }
+        for (int i = 1; i < size; i++) {
+            int d = into.descriptor(i);
+            hold[d] = HELD_IN_CHAIN;
+            heldNext[into.descriptor(i - 1)] = d;
+            heldNext[d] = d;
         }
-        heldHead[head] = true;
+        hold[head] = size;
         heldCount++;
-        heldChainSize[head] = size;
         heldLength[head] = into.totalLength();
         lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
         return true;
+    }
+
+    /**
+     * Takes the next offered buffer, which must be a single descriptor, with every check {@link #take} makes:
+     * the queue's fast path for rings that carry one buffer per message (rpmsg's). What it took is read with
+     * {@link #takenDa()}, {@link #takenOffset()}, {@link #takenLength()} and {@link #takenWritable()} until the
+     * next take; return it with {@link #putUsed} as any other.
+     *
+     * @return the descriptor's index (its {@code used.id}), or {@link #NOTHING_OFFERED}
+     * @throws VringException on the first violation, which breaks the queue, or if already broken; a chain
+     *     breaks it too ({@link Reason#UNEXPECTED_CHAIN}), once checked as {@link #take} checks one (a chain
+     *     that is also malformed is reported as such)
+     */
+    public int takeSingle() {
+        checkNotBroken();
+        if (lastAvailIdx == seenAvailIdx && readAvailIdx() == 0) {
+            return NOTHING_OFFERED;
+        }
+        int slot = lastAvailIdx & mask;
+        int head = VringAvailLayout.ring(memory, avail, slot);
+        if (head >= num) {
+            throw fail(Reason.DESC_INDEX_OUT_OF_RANGE, lastAvailIdx, head,
+                    "avail.ring[" + slot + "]=" + head + " is not below num=" + num);
+        }
+        if (hold[head] != 0) {
+            throw fail(Reason.DESC_IN_USE, head, head, "descriptor " + head + " (chain of avail idx " + lastAvailIdx
+                    + ") is still held by the device");
+        }
+        // Read once, as walk reads it: what is checked is what is used.
+        long desc = vring.desc(head);
+        long addr = VringDescLayout.addr(memory, desc);
+        long len = Integer.toUnsignedLong(VringDescLayout.len(memory, desc));
+        int flags = VringDescLayout.flags(memory, desc);
+        if ((flags & VringDescLayout.F_INDIRECT) != 0) {
+            throw fail(Reason.INDIRECT_DESCRIPTOR, head, flags, "descriptor " + head + " has flags 0x"
+                    + Integer.toHexString(flags) + " with INDIRECT, which was not negotiated");
+        }
+        long offset = checkedOffset(head, addr, len);
+        if ((flags & VringDescLayout.F_NEXT) != 0) {
+            DescriptorChain chain = new DescriptorChain(num); // the queue breaks below: no steady-state allocation
+            walk(head, chain);
+            throw fail(Reason.UNEXPECTED_CHAIN, head, chain.size(), "avail buffer with head " + head
+                    + " is a chain of " + chain.size() + " descriptors");
+        }
+        hold[head] = 1;
+        heldCount++;
+        heldLength[head] = len;
+        takenDa = addr;
+        takenOffset = offset;
+        takenLength = len;
+        takenWritable = (flags & VringDescLayout.F_WRITE) != 0;
+        lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
+        return head;
+    }
+
+    /** The device address of the buffer {@link #takeSingle} took last, as the driver wrote it. */
+    public long takenDa() {
+        return takenDa;
+    }
+
+    /** Its offset in the region (checked to lie in the region and in the buffer window). */
+    public long takenOffset() {
+        return takenOffset;
+    }
+
+    /** Its length in bytes (an unsigned 32-bit value). */
+    public long takenLength() {
+        return takenLength;
+    }
+
+    /** True when the device may write it (VRING_DESC_F_WRITE). */
+    public boolean takenWritable() {
+        return takenWritable;
     }
 
     /**
@@ -192,7 +272,7 @@ public final class VirtqueueDevice extends Virtqueue {
         int d = head;
         boolean chained = false;
         while (true) {
-            if (held[d]) {
+            if (hold[d] != 0) {
                 throw fail(Reason.DESC_IN_USE, d, d, "descriptor " + d + " (chain of avail idx " + lastAvailIdx
                         + ") is still held by the device");
             }
@@ -239,8 +319,9 @@ public final class VirtqueueDevice extends Virtqueue {
      * the region and in the buffer window (see {@link #checkedAddr}).
      */
     private long checkedOffset(int d, long addr, long len) {
-        if (checkedLen[d] == len && checkedAddr[d] == addr) {
-            return checkedOffset[d];
+        int c = CHECKED_STRIDE * d;
+        if (checked[c + 1] == len && checked[c] == addr) {
+            return checked[c + 2];
         }
         long offset;
         try {
@@ -256,9 +337,9 @@ public final class VirtqueueDevice extends Virtqueue {
                     + Long.toHexString(offset) + ") is not inside the buffer window [0x"
                     + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
         }
-        checkedAddr[d] = addr;
-        checkedLen[d] = len;
-        checkedOffset[d] = offset;
+        checked[c] = addr;
+        checked[c + 1] = len;
+        checked[c + 2] = offset;
         return offset;
     }
 
@@ -272,7 +353,8 @@ public final class VirtqueueDevice extends Virtqueue {
      */
     public void putUsed(int head, long len) {
         checkNotBroken();
-        if (head < 0 || head >= num || !heldHead[head]) {
+        int size;
+        if (head < 0 || head >= num || (size = hold[head]) <= 0) {
             throw new IllegalArgumentException("descriptor " + head + " is not the head of a chain " + name
                     + " holds");
         }
@@ -287,18 +369,18 @@ public final class VirtqueueDevice extends Virtqueue {
         int slot = usedIdx & mask;
         // Skip rewriting an element that already holds what this device last wrote there (its shadow):
         // with buffers that keep their descriptors, the used ring's lines then stay put.
-        if (usedIdShadow[slot] != head || usedLenShadow[slot] != (int) len) {
-            usedIdShadow[slot] = head;
-            usedLenShadow[slot] = (int) len;
+        long element = (long) head << 32 | len;
+        if (usedShadow[slot] != element) {
+            usedShadow[slot] = element;
             VringUsedLayout.element(memory, used, slot, head, (int) len);
         }
         usedIdx = (usedIdx + 1) & 0xFFFF;
-        heldHead[head] = false;
+        hold[head] = 0;
         heldCount--;
         int d = head;
-        for (int i = 0; i < heldChainSize[head]; i++) {
-            held[d] = false;
+        for (int i = 1; i < size; i++) {
             d = heldNext[d];
+            hold[d] = 0;
         }
     }
 
