@@ -9,6 +9,7 @@ import io.rptun.core.virtio.PeerNotifier;
 import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.virtio.DescriptorChain;
 import io.rptun.core.virtio.Notifier;
 import io.rptun.core.virtio.VirtqueueDevice;
 import io.rptun.core.virtio.VirtqueueDriver;
@@ -115,6 +116,7 @@ public class PathCostBenchmark {
     private MemorySegment rawShm = MemorySegment.NULL;
     private int[] rawFree = new int[0];
     private int rawFreeCount;
+    private final DescriptorChain rawChain = new DescriptorChain(VringThroughputBenchmark.NUM);
     private final VirtqueueDriver.UsedHandler<Integer> rawReaped = (token, head, len) -> rawFree[rawFreeCount++] = token;
     private int vringExpected;
     private long vringOutOfOrder;
@@ -302,16 +304,15 @@ public class PathCostBenchmark {
             d.publish(); // one publication per message, as Aeron's offer
         }
         for (int i = 0; i < ROUND; i++) {
-            int head = dev.takeSingle(); // the device's fast path for single-descriptor buffers, as the ports use
-            if (head == VirtqueueDevice.NOTHING_OFFERED) {
+            if (!dev.take(rawChain)) {
                 throw new IllegalStateException("vring-raw: buffer " + i + " missing");
             }
-            int seq = shm.get(SEQ, dev.takenOffset());
+            int seq = shm.get(SEQ, rawChain.offset(0));
             if (seq != vringExpected) {
                 vringOutOfOrder++;
             }
             vringExpected = seq + 1;
-            dev.putUsed(head, 0);
+            dev.putUsed(rawChain.head(), 0);
         }
         dev.publishUsed(); // one position update per poll, as Aeron's subscriber
         d.reap(rawReaped, ROUND);

@@ -34,43 +34,19 @@ import java.util.Objects;
  * <p>Not thread-safe (see {@link Virtqueue}).
  */
 public final class VirtqueueDevice extends Virtqueue {
-    /** What {@link #takeSingle()} returns when the driver has offered nothing new. */
-    public static final int NOTHING_OFFERED = -1;
     private final SharedRegion region;
     private final long buffersFrom;
     private final long buffersTo;
     private int heldCount;
-    /**
-     * Per used slot, the element this device last wrote there, {@code id << 32 | len} (-1: none), so that an
-     * unchanged one is not written again.
-     */
-    private final long[] usedShadow;
-    /**
-     * Per descriptor, what this device holds of it: 0 nothing, {@link #HELD_IN_CHAIN} a descriptor behind the
-     * head of a held chain, n > 0 the head of a held chain of n descriptors. One array, so that a take and its
-     * return touch one line of it rather than one line in each of several arrays.
-     */
-    private final int[] hold;
+    private final int[] usedIdShadow;
+    private final int[] usedLenShadow;
+    private final boolean[] held;
     private final int[] visitStamp;
-    /** Per held descriptor of a chain of more than one, the next one (the last names itself). */
     private final int[] heldNext;
-    /** Per held head, the chain's total length: the most its used element may report. */
+    private final int[] heldChainSize;
     private final long[] heldLength;
-    /**
-     * Per descriptor, the last {@code addr}/{@code len} pair that passed the region and window checks, and the
-     * offset it translated to, side by side ({@link #CHECKED_STRIDE} longs; a len of -1: none yet). The region's translation and the window never
-     * change, so the same pair passes again with the same offset: a driver that keeps each buffer on its
-     * descriptor (as rptun's and OpenAMP's do) costs one comparison per take instead of an address search.
-     */
-    private final long[] checked;
-    /** Longs per descriptor in {@link #checked}: addr, len, offset. */
-    private static final int CHECKED_STRIDE = 3;
-    private static final int HELD_IN_CHAIN = -1;
+    private final boolean[] heldHead;
     private int stamp;
-    private long takenDa;
-    private long takenOffset;
-    private long takenLength;
-    private boolean takenWritable;
     private int lastAvailIdx;
     private int seenAvailIdx;
     private int usedIdx;
@@ -104,16 +80,15 @@ public final class VirtqueueDevice extends Virtqueue {
         }
         this.buffersFrom = buffersFrom;
         this.buffersTo = buffersTo;
-        hold = new int[num];
+        held = new boolean[num];
         visitStamp = new int[num];
         heldNext = new int[num];
+        heldChainSize = new int[num];
         heldLength = new long[num];
-        checked = new long[CHECKED_STRIDE * num];
-        for (int d = 0; d < num; d++) {
-            checked[CHECKED_STRIDE * d + 1] = -1; // no len checked yet
-        }
-        usedShadow = new long[num];
-        Arrays.fill(usedShadow, -1);
+        heldHead = new boolean[num];
+        usedIdShadow = new int[num];
+        usedLenShadow = new int[num];
+        Arrays.fill(usedIdShadow, -1);
         VringUsedLayout.flagsRelease(memory, used, 0);
         VringUsedLayout.idxRelease(memory, used, 0);
     }
@@ -175,172 +150,69 @@ public final class VirtqueueDevice extends Virtqueue {
                     "avail.ring[" + slot + "]=" + head + " is not below num=" + num);
         }
         walk(head, into);
-        int size = into.size();
-        for (int i = 1; i < size; i++) {
+        for (int i = 0; i < into.size(); i++) {
             int d = into.descriptor(i);
-            hold[d] = HELD_IN_CHAIN;
-            heldNext[into.descriptor(i - 1)] = d;
-            heldNext[d] = d;
+            held[d] = true;
+            heldNext[d] = i + 1 < into.size() ? into.descriptor(i + 1) : d;
         }
-        hold[head] = size;
+        heldHead[head] = true;
         heldCount++;
+        heldChainSize[head] = into.size();
         heldLength[head] = into.totalLength();
         lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
         return true;
     }
 
-    /**
-     * Takes the next offered buffer, which must be a single descriptor, with every check {@link #take} makes:
-     * the queue's fast path for rings that carry one buffer per message (rpmsg's). What it took is read with
-     * {@link #takenDa()}, {@link #takenOffset()}, {@link #takenLength()} and {@link #takenWritable()} until the
-     * next take; return it with {@link #putUsed} as any other.
-     *
-     * @return the descriptor's index (its {@code used.id}), or {@link #NOTHING_OFFERED}
-     * @throws VringException on the first violation, which breaks the queue, or if already broken; a chain
-     *     breaks it too ({@link Reason#UNEXPECTED_CHAIN}), once checked as {@link #take} checks one (a chain
-     *     that is also malformed is reported as such)
-     */
-    public int takeSingle() {
-        checkNotBroken();
-        if (lastAvailIdx == seenAvailIdx && readAvailIdx() == 0) {
-            return NOTHING_OFFERED;
-        }
-        int slot = lastAvailIdx & mask;
-        int head = VringAvailLayout.ring(memory, avail, slot);
-        if (head >= num) {
-            throw fail(Reason.DESC_INDEX_OUT_OF_RANGE, lastAvailIdx, head,
-                    "avail.ring[" + slot + "]=" + head + " is not below num=" + num);
-        }
-        if (hold[head] != 0) {
-            throw fail(Reason.DESC_IN_USE, head, head, "descriptor " + head + " (chain of avail idx " + lastAvailIdx
-                    + ") is still held by the device");
-        }
-        // Read once, as walk reads it: what is checked is what is used.
-        long desc = vring.desc(head);
-        long addr = VringDescLayout.addr(memory, desc);
-        long len = Integer.toUnsignedLong(VringDescLayout.len(memory, desc));
-        int flags = VringDescLayout.flags(memory, desc);
-        if ((flags & VringDescLayout.F_INDIRECT) != 0) {
-            throw fail(Reason.INDIRECT_DESCRIPTOR, head, flags, "descriptor " + head + " has flags 0x"
-                    + Integer.toHexString(flags) + " with INDIRECT, which was not negotiated");
-        }
-        long offset = checkedOffset(head, addr, len);
-        if ((flags & VringDescLayout.F_NEXT) != 0) {
-            DescriptorChain chain = new DescriptorChain(num); // the queue breaks below: no steady-state allocation
-            walk(head, chain);
-            throw fail(Reason.UNEXPECTED_CHAIN, head, chain.size(), "avail buffer with head " + head
-                    + " is a chain of " + chain.size() + " descriptors");
-        }
-        hold[head] = 1;
-        heldCount++;
-        heldLength[head] = len;
-        takenDa = addr;
-        takenOffset = offset;
-        takenLength = len;
-        takenWritable = (flags & VringDescLayout.F_WRITE) != 0;
-        lastAvailIdx = (lastAvailIdx + 1) & 0xFFFF;
-        return head;
-    }
-
-    /** The device address of the buffer {@link #takeSingle} took last, as the driver wrote it. */
-    public long takenDa() {
-        return takenDa;
-    }
-
-    /** Its offset in the region (checked to lie in the region and in the buffer window). */
-    public long takenOffset() {
-        return takenOffset;
-    }
-
-    /** Its length in bytes (an unsigned 32-bit value). */
-    public long takenLength() {
-        return takenLength;
-    }
-
-    /** True when the device may write it (VRING_DESC_F_WRITE). */
-    public boolean takenWritable() {
-        return takenWritable;
-    }
-
-    /**
-     * Reads the chain from {@code head} into {@code into}, each descriptor once, checking each before it is
-     * used. Loops are caught by stamping the descriptors visited, once there is a second: a single descriptor
-     * (the common case) cannot loop, and costs no stamp.
-     */
     private void walk(int head, DescriptorChain into) {
         into.reset(head);
+        if (++stamp == 0) {
+            Arrays.fill(visitStamp, 0);
+            stamp = 1;
+        }
         int d = head;
-        boolean chained = false;
         while (true) {
-            if (hold[d] != 0) {
+            if (held[d]) {
                 throw fail(Reason.DESC_IN_USE, d, d, "descriptor " + d + " (chain of avail idx " + lastAvailIdx
                         + ") is still held by the device");
             }
-            if (chained) {
-                if (visitStamp[d] == stamp) {
-                    throw fail(Reason.CHAIN_LOOP, d, d, "descriptor " + d + " appears twice in the chain at avail idx "
-                            + lastAvailIdx + " (head " + head + ")");
-                }
-                visitStamp[d] = stamp;
+            if (visitStamp[d] == stamp) {
+                throw fail(Reason.CHAIN_LOOP, d, d, "descriptor " + d + " appears twice in the chain at avail idx "
+                        + lastAvailIdx + " (head " + head + ")");
             }
+            visitStamp[d] = stamp;
             long desc = vring.desc(d);
             long addr = VringDescLayout.addr(memory, desc);
             long len = Integer.toUnsignedLong(VringDescLayout.len(memory, desc));
             int flags = VringDescLayout.flags(memory, desc);
+            int next = VringDescLayout.next(memory, desc);
             if ((flags & VringDescLayout.F_INDIRECT) != 0) {
                 throw fail(Reason.INDIRECT_DESCRIPTOR, d, flags, "descriptor " + d + " has flags 0x"
                         + Integer.toHexString(flags) + " with INDIRECT, which was not negotiated");
             }
-            into.add(d, addr, checkedOffset(d, addr, len), len, (flags & VringDescLayout.F_WRITE) != 0);
+            long offset;
+            try {
+                offset = region.offsetOfDescriptorAddress(addr, len);
+            } catch (AddressException e) {
+                throw fail(new VringException(Reason.ADDRESS_OUTSIDE_REGION, name, d, addr, "descriptor " + d
+                        + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)
+                        + " is not inside the shared region", e));
+            }
+            if (offset < buffersFrom || len > buffersTo - offset) {
+                throw fail(Reason.BUFFER_OUTSIDE_WINDOW, d, addr, "descriptor " + d + " addr=0x"
+                        + Long.toHexString(addr) + " len=0x" + Long.toHexString(len) + " (offset 0x"
+                        + Long.toHexString(offset) + ") is not inside the buffer window [0x"
+                        + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
+            }
+            into.add(d, addr, offset, len, (flags & VringDescLayout.F_WRITE) != 0);
             if ((flags & VringDescLayout.F_NEXT) == 0) {
                 return;
             }
-            int next = VringDescLayout.next(memory, desc);
             if (next >= num) {
                 throw fail(Reason.NEXT_OUT_OF_RANGE, d, next, "descriptor " + d + " next=" + next
                         + " is not below num=" + num);
             }
-            if (!chained) {
-                // A chain after all: from here on every descriptor visited is stamped, the head too, and one seen
-                // twice is a loop.
-                chained = true;
-                if (++stamp == 0) {
-                    Arrays.fill(visitStamp, 0);
-                    stamp = 1;
-                }
-                visitStamp[head] = stamp;
-            }
             d = next;
         }
-    }
-
-    /**
-     * The offset in the region of descriptor {@code d}'s buffer {@code [addr, addr + len)}, checked to lie in
-     * the region and in the buffer window (see {@link #checkedAddr}).
-     */
-    private long checkedOffset(int d, long addr, long len) {
-        int c = CHECKED_STRIDE * d;
-        if (checked[c + 1] == len && checked[c] == addr) {
-            return checked[c + 2];
-        }
-        long offset;
-        try {
-            offset = region.offsetOfDescriptorAddress(addr, len);
-        } catch (AddressException e) {
-            throw fail(new VringException(Reason.ADDRESS_OUTSIDE_REGION, name, d, addr, "descriptor " + d
-                    + " addr=0x" + Long.toHexString(addr) + " len=0x" + Long.toHexString(len)
-                    + " is not inside the shared region", e));
-        }
-        if (offset < buffersFrom || len > buffersTo - offset) {
-            throw fail(Reason.BUFFER_OUTSIDE_WINDOW, d, addr, "descriptor " + d + " addr=0x"
-                    + Long.toHexString(addr) + " len=0x" + Long.toHexString(len) + " (offset 0x"
-                    + Long.toHexString(offset) + ") is not inside the buffer window [0x"
-                    + Long.toHexString(buffersFrom) + ", 0x" + Long.toHexString(buffersTo) + ")");
-        }
-        checked[c] = addr;
-        checked[c + 1] = len;
-        checked[c + 2] = offset;
-        return offset;
     }
 
     /**
@@ -353,8 +225,7 @@ public final class VirtqueueDevice extends Virtqueue {
      */
     public void putUsed(int head, long len) {
         checkNotBroken();
-        int size;
-        if (head < 0 || head >= num || (size = hold[head]) <= 0) {
+        if (head < 0 || head >= num || !heldHead[head]) {
             throw new IllegalArgumentException("descriptor " + head + " is not the head of a chain " + name
                     + " holds");
         }
@@ -369,18 +240,18 @@ public final class VirtqueueDevice extends Virtqueue {
         int slot = usedIdx & mask;
         // Skip rewriting an element that already holds what this device last wrote there (its shadow):
         // with buffers that keep their descriptors, the used ring's lines then stay put.
-        long element = (long) head << 32 | len;
-        if (usedShadow[slot] != element) {
-            usedShadow[slot] = element;
+        if (usedIdShadow[slot] != head || usedLenShadow[slot] != (int) len) {
+            usedIdShadow[slot] = head;
+            usedLenShadow[slot] = (int) len;
             VringUsedLayout.element(memory, used, slot, head, (int) len);
         }
         usedIdx = (usedIdx + 1) & 0xFFFF;
-        hold[head] = 0;
+        heldHead[head] = false;
         heldCount--;
         int d = head;
-        for (int i = 1; i < size; i++) {
+        for (int i = 0; i < heldChainSize[head]; i++) {
+            held[d] = false;
             d = heldNext[d];
-            hold[d] = 0;
         }
     }
 

@@ -24,6 +24,8 @@ final class VirtqueueDevicePort extends VirtqueuePort {
     private final VirtqueueDevice device;
     /** Owner only: the handle of each descriptor head, created the first time the head arrives. */
     private final VringBuffer[] deviceHandles;
+    /** Owner only: the chain {@link VirtqueueDevice#take} just filled. */
+    private final DescriptorChain chain;
     private final SliceCache slices;
 
     VirtqueueDevicePort(Mode mode, VirtqueueDevice device, SharedRegion region, Notifier notifier) {
@@ -32,6 +34,7 @@ final class VirtqueueDevicePort extends VirtqueuePort {
         int num = device.num();
         this.deviceHandles = new VringBuffer[num];
         this.slices = new SliceCache(Objects.requireNonNull(region, "region").segment(), num);
+        this.chain = new DescriptorChain(num);
     }
 
     @Override
@@ -48,9 +51,8 @@ final class VirtqueueDevicePort extends VirtqueuePort {
     @Override
     int receiveOwned(Receiver receiver, int max) {
         int count = 0;
-        int head;
-        while (count < max && (head = device.takeSingle()) != VirtqueueDevice.NOTHING_OFFERED) {
-            VringBuffer buffer = deviceHandle(head);
+        while (count < max && device.take(chain)) {
+            VringBuffer buffer = deviceHandle();
             buffer.toUser();
             count++;
             receiver.onBuffer(buffer);
@@ -75,9 +77,8 @@ final class VirtqueueDevicePort extends VirtqueuePort {
 
     @Override
     void refillOwnerFree() {
-        int head;
-        while (ownerFreeCount < ownerFree.length && (head = device.takeSingle()) != VirtqueueDevice.NOTHING_OFFERED) {
-            pushOwnerFree(deviceHandle(head));
+        while (ownerFreeCount < ownerFree.length && device.take(chain)) {
+            pushOwnerFree(deviceHandle());
         }
     }
 
@@ -93,29 +94,30 @@ final class VirtqueueDevicePort extends VirtqueuePort {
         buffer.head = -1;
     }
 
-    /**
-     * Owner only: the handle for the buffer {@link VirtqueueDevice#takeSingle} just took at {@code head}, checked
-     * to go the right way.
-     */
-    private VringBuffer deviceHandle(int head) {
-        boolean writable = device.takenWritable();
+    /** Owner only: the handle for the chain just taken, checked to be a single buffer going the right way. */
+    private VringBuffer deviceHandle() {
+        if (chain.size() != 1) {
+            throw device.fail(Reason.UNEXPECTED_CHAIN, chain.head(), chain.size(), "avail buffer with head "
+                    + chain.head() + " is a chain of " + chain.size() + " descriptors");
+        }
+        boolean writable = chain.isWritable(0);
         if (writable != (mode == Mode.SEND)) {
-            throw device.fail(Reason.WRONG_DIRECTION, head, writable ? 1 : 0, "descriptor " + head
+            throw device.fail(Reason.WRONG_DIRECTION, chain.head(), writable ? 1 : 0, "descriptor " + chain.head()
                     + (writable ? " is device-writable on a queue the device reads"
                             : " is read-only on a queue the device writes"));
         }
+        int head = chain.head();
         VringBuffer buffer = deviceHandles[head];
-        long length = device.takenLength();
-        long offset = device.takenOffset();
-        long da = device.takenDa();
+        long length = chain.length(0);
+        long offset = chain.offset(0);
         if (buffer == null) {
-            buffer = new VringBuffer(this, offset, da, length, slices.slice(offset, length));
+            buffer = new VringBuffer(this, offset, chain.da(0), length, slices.slice(offset, length));
             deviceHandles[head] = buffer;
         } else if (buffer.offset != offset || buffer.capacity != length) {
             // The driver paired this descriptor with another buffer than last time: find that buffer's slice.
-            buffer.rebind(offset, da, length, slices.slice(offset, length));
+            buffer.rebind(offset, chain.da(0), length, slices.slice(offset, length));
         } else {
-            buffer.da = da; // the same buffer again: its slice stands
+            buffer.da = chain.da(0); // the same buffer again: its slice stands
         }
         buffer.head = head;
         buffer.length = mode == Mode.SEND ? 0 : (int) Math.min(length, Integer.MAX_VALUE);
