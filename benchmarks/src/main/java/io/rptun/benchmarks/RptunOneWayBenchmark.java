@@ -4,6 +4,7 @@ import io.rptun.core.rpmsg.RpmsgBatchWriter;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
 import io.rptun.core.rpmsg.RpmsgListener;
 import io.rptun.core.rpmsg.RpmsgMessage;
+import io.rptun.core.rpmsg.RpmsgStats;
 import io.rptun.sim.IdleStrategy;
 import io.rptun.sim.SimDriver;
 import io.rptun.sim.SimRemote;
@@ -50,6 +51,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * yields, parks and sleeps in the futex, so the sender pays a {@code FUTEX_WAKE} whenever it finds it
  * asleep. The host's serving thread always backs off: nothing comes back to the host on this path but
  * the returned buffers, which the sender reclaims itself.
+ *
+ * <p>Each fork ends by printing which state it ran in: messages per index store each way (the host's sends,
+ * the remote's returns) and how often the sender found every TX buffer with the remote. Forks of one jar
+ * differ by up to three times on this machine; in its fast forks the remote returns about 60 buffers per
+ * store and the sender rarely waits, in its slow ones it returns fewer and the sender waits (see
+ * docs/benchmarks.md).
  *
  * <p>{@code -prof gc} counts every thread of the JVM, the remote's serving thread included, so
  * {@code gc.alloc.rate.norm} is bytes per message end to end.
@@ -115,6 +122,8 @@ public class RptunOneWayBenchmark {
     private @Nullable MemorySegment message;
     private final Sink sink = new Sink();
     private int nextSeq;
+    /** Times a try-send or a batch found no TX buffer free (benchmark thread only). */
+    private long emptyTries;
 
     /**
      * The remote's endpoint: checks that the low 32 bits of each message's first word count up by one.
@@ -184,6 +193,7 @@ public class RptunOneWayBenchmark {
                 writer.count = batch;
                 while (writer.count > 0) {
                     if (ep.trySendBatch(writer, writer.count) == 0) {
+                        emptyTries++;
                         Thread.onSpinWait();
                     }
                 }
@@ -193,11 +203,16 @@ public class RptunOneWayBenchmark {
         m.set(SEQ, 0, nextSeq++);
         if (spinSend) {
             while (!ep.trySend(m)) {
+                emptyTries++;
                 Thread.onSpinWait();
             }
         } else {
             ep.send(m);
         }
+    }
+
+    private static double perPublication(long messages, long publications) {
+        return publications == 0 ? 0 : (double) messages / publications;
     }
 
     /** Stops both sides, deletes the file; fails the trial on a sequence error. */
@@ -210,6 +225,14 @@ public class RptunOneWayBenchmark {
                 System.out.println("doorbells for " + sink.received + " messages: host " + link.hostDriver().futexDoorbell()
                         .stats() + ", remote " + (remote != null && remote.rptun().driver() instanceof SimDriver d
                                 ? d.futexDoorbell().stats() : "?"));
+                // Which state the fork ran in: how many messages went out per index store each way, and how
+                // often the sender found every TX buffer with the remote (the receiver was the limit then).
+                RpmsgStats host = link.device().stats();
+                RpmsgStats far = remote != null ? remote.rptun().device().stats() : null;
+                System.out.printf("per publication: host sends %.1f, remote returns %s; sender found no TX buffer"
+                        + " %.2f times per message%n", perPublication(host.sent(), host.txPublications()),
+                        far == null ? "?" : String.format("%.1f", perPublication(far.received(), far.rxPublications())),
+                        sink.received == 0 ? 0.0 : (double) emptyTries / sink.received);
                 link.close();
             }
         } finally {
