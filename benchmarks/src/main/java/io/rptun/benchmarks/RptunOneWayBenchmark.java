@@ -54,9 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Each fork ends by printing which state it ran in: messages per index store each way (the host's sends,
  * the remote's returns) and how often the sender found every TX buffer with the remote. Forks of one jar
- * differ by up to three times on this machine; in its fast forks the remote returns about 60 buffers per
- * store and the sender rarely waits, in its slow ones it returns fewer and the sender waits (see
- * docs/benchmarks.md).
+ * differ by up to three times on this machine. In three fast forks measured side by side (17.5 to 18.5 M a
+ * second) the remote returned 37 to 64 buffers per store and the sender found none free 4 to 11 times per
+ * batch of 32; in the slow forks next to them, about 36 and 35 to 46 times (see docs/benchmarks.md).
  *
  * <p>{@code -prof gc} counts every thread of the JVM, the remote's serving thread included, so
  * {@code gc.alloc.rate.norm} is bytes per message end to end.
