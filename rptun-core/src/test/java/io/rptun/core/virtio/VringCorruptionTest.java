@@ -672,8 +672,9 @@ class VringCorruptionTest {
             assertThat(f.chain.offset(0)).isEqualTo(f.offsetOf(NUM - 1));
             windowed.putUsed(3, 0);
 
-            long addr = how.startsWith("moved") ? 0 : f.da(NUM - 1);
-            f.desc(3, addr, VringFixture.BUFFER_SIZE + (how.startsWith("moved") ? 0 : 1), 0, 0);
+            boolean moved = how.startsWith("moved");
+            long addr = moved ? 0 : f.da(NUM - 1);
+            f.desc(3, addr, moved ? VringFixture.BUFFER_SIZE : VringFixture.BUFFER_SIZE + 1, 0, 0);
             f.fakeOffer(2, 3);
 
             VringException e = violation(() -> windowed.take(f.chain));
