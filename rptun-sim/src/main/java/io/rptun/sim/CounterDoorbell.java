@@ -56,6 +56,12 @@ final class CounterDoorbell implements Doorbell {
         return awaitWork(timeout, poller);
     }
 
+    /** True with {@link IdleStrategy#busySpin()}: {@link #await(Duration, Poller)} then only spins. */
+    @Override
+    public boolean spinsWithoutBlocking() {
+        return idle.isBusySpin();
+    }
+
     private boolean awaitWork(Duration timeout, @org.jspecify.annotations.Nullable Poller poller) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long park = idle.firstPark().toNanos();

@@ -160,6 +160,12 @@ public final class FutexDoorbell implements Doorbell, PeerNotifier {
      * @return true if rung or work is waiting; false on timeout, after {@link #close()}, or when the thread
      *     is interrupted
      */
+    /** True with {@link IdleStrategy#busySpin()}: {@link #await(Duration, Doorbell.Poller)} then only spins. */
+    @Override
+    public boolean spinsWithoutBlocking() {
+        return idle.isBusySpin();
+    }
+
     @Override
     public boolean await(Duration timeout, Doorbell.Poller poller) {
         if (closed) {

@@ -62,6 +62,16 @@ public interface Doorbell extends AutoCloseable {
         }
     }
 
+    /**
+     * True for a busy-spin doorbell: {@link #await(Duration, Poller)} polls {@link Poller#hasWork()} between
+     * {@link Thread#onSpinWait()} pauses until rung, work or the timeout, and never sleeps or yields. A serving
+     * loop then leaves all the looking to it: anything it did first (a yield is a system call, microseconds
+     * during which new work goes unseen) would only delay the look. This default says false.
+     */
+    default boolean spinsWithoutBlocking() {
+        return false;
+    }
+
     /** Lets go of what the doorbell holds (nothing, for the in-process one). */
     @Override
     default void close() {

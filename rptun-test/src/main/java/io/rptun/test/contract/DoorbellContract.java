@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rptun.core.virtio.Doorbell;
 import java.time.Duration;
@@ -183,6 +184,48 @@ public abstract class DoorbellContract {
         assertEquals(poller.before.get(), poller.after.get(), "beforeBlocking and afterBlocking calls");
     }
 
+    /**
+     * What {@link Doorbell#spinsWithoutBlocking()} should say for the doorbells {@link #open()} makes: false unless
+     * they busy-spin. Override it for one that does.
+     */
+    protected boolean spinsWithoutBlocking() {
+        return false;
+    }
+
+    @Test
+    public void itSaysWhetherItSpinsWithoutBlocking() {
+        assertEquals(spinsWithoutBlocking(), doorbell().spinsWithoutBlocking(), "spinsWithoutBlocking()");
+    }
+
+    /**
+     * A doorbell that says it {@linkplain Doorbell#spinsWithoutBlocking() spins without blocking} never calls
+     * {@code beforeBlocking} (it never blocks, so the peer need not be asked to notify), and returns for work
+     * that the poller reports while it spins. Skipped for a doorbell that may block.
+     */
+    @Test
+    public void aDoorbellThatSpinsWithoutBlockingNeverCallsBeforeBlockingAndSeesWorkAsItComes() throws Exception {
+        Doorbell b = doorbell();
+        assumeTrue(b.spinsWithoutBlocking(), "this doorbell may block");
+        CountingPoller idle = new CountingPoller(false, false);
+        assertFalse(b.await(Duration.ofMillis(QUIET_MILLIS), idle), "nothing rang and the poller had no work");
+        assertEquals(0, idle.before.get(), "beforeBlocking calls by a doorbell that never blocks");
+
+        AtomicBoolean work = new AtomicBoolean();
+        CountingPoller watching = new CountingPoller(false, false) {
+            @Override
+            public boolean hasWork() {
+                return work.get();
+            }
+        };
+        CompletableFuture<Void> later = CompletableFuture.runAsync(() -> {
+            sleepQuietly(QUIET_MILLIS);
+            work.set(true);
+        });
+        assertTrue(b.await(WAKE, watching), "work reported while the doorbell spun");
+        later.get(WAKE.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(0, watching.before.get(), "beforeBlocking calls by a doorbell that never blocks");
+    }
+
     @Test
     public void closeMayBeCalledTwiceAndARingAfterItDoesNotThrow() {
         Doorbell b = doorbell();
@@ -240,7 +283,15 @@ public abstract class DoorbellContract {
         }
     }
 
-    private static final class CountingPoller implements Doorbell.Poller {
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static class CountingPoller implements Doorbell.Poller {
         private final boolean work;
         private final boolean workBeforeBlocking;
         final AtomicInteger before = new AtomicInteger();

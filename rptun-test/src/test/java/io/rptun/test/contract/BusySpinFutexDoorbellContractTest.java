@@ -8,4 +8,9 @@ class BusySpinFutexDoorbellContractTest extends FutexDoorbellContractTest {
     IdleStrategy idle() {
         return IdleStrategy.busySpin();
     }
+
+    @Override
+    protected boolean spinsWithoutBlocking() {
+        return true;
+    }
 }

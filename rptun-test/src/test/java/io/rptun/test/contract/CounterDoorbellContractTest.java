@@ -1,6 +1,7 @@
 package io.rptun.test.contract;
 
 import io.rptun.core.virtio.Doorbell;
+import io.rptun.sim.IdleStrategy;
 import io.rptun.sim.NuttxSimDriver;
 import io.rptun.sim.NuttxSimLayout;
 import io.rptun.sim.NuttxSimOptions;
@@ -19,10 +20,15 @@ class CounterDoorbellContractTest extends DoorbellContract {
     Path dir;
     private @Nullable NuttxSimDriver server;
 
+    /** How the doorbell waits; the default back-off here, busy-spin in {@code BusySpinCounterDoorbellContractTest}. */
+    IdleStrategy idle() {
+        return IdleStrategy.backoff();
+    }
+
     @Override
     protected Doorbell open() {
         NuttxSimDriver s = NuttxSimDriver.server(NuttxSimOptions.defaults().withPath(dir.resolve("server-proxy"))
-                .withAttachTimeout(Duration.ofSeconds(10)));
+                .withAttachTimeout(Duration.ofSeconds(10)).withIdle(idle()));
         server = s;
         return Objects.requireNonNull(s.doorbell(), "the server's doorbell");
     }
