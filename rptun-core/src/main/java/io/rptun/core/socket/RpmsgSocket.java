@@ -233,6 +233,31 @@ public final class RpmsgSocket implements AutoCloseable {
         return locked(() -> st.credit());
     }
 
+    /**
+     * Waits until the peer has acknowledged reading everything this socket sent, the connection ends or fails,
+     * or {@code timeout} passes. For a side about to close the link under a connection: what it sent may still
+     * be in the rings, and a link closed before the peer read it loses it. An rptun peer acknowledges its last
+     * bytes once it has read to the end of this side's output ({@link #shutdownOutput()}); NuttX acknowledges
+     * only each half window read, so against NuttX this may wait out {@code timeout}.
+     *
+     * @return true when everything sent was acknowledged
+     * @throws SocketException INTERRUPTED
+     */
+    public boolean awaitAcknowledged(Duration timeout) {
+        long end = deadline(timeout);
+        lock.lock();
+        try {
+            while (st.sendPos != st.ackPos) {
+                if (st.closed || st.unbound || st.failure != null || !await(end)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True when nothing more will be read: the input ended (after what arrived was read), closed or failed. */
     public boolean isInputDone() {
         return locked(() -> (inputEnded() && st.window.available() == 0) || st.closed || st.failure != null);
@@ -671,8 +696,15 @@ public final class RpmsgSocket implements AutoCloseable {
     }
 
     private boolean ackDue() {
-        return !st.closed && !st.unbound && st.failure == null && endpoint != null && endpoint.isBound()
-                && st.window.consumed() - st.lastAck > st.window.capacity() / 2;
+        if (st.closed || st.unbound || st.failure != null || endpoint == null || !endpoint.isBound()) {
+            return false;
+        }
+        int unacknowledged = st.window.consumed() - st.lastAck;
+        // NuttX's rule (more than half the window read since the last acknowledgement), and one more: once the
+        // peer has shut its output and everything it sent was read, say so, so that a peer waiting to know
+        // its last bytes were read ({@link #awaitAcknowledged}) need not wait for a half window that never comes.
+        return unacknowledged > st.window.capacity() / 2
+                || (unacknowledged != 0 && st.peerShutOutput && st.window.available() == 0);
     }
 
     /**
@@ -893,7 +925,7 @@ public final class RpmsgSocket implements AutoCloseable {
                 l.writable();
             }
         }
-        if (o.discarded()) {
+        if (o.discarded() || o.ended()) {
             acknowledge();
         }
     }

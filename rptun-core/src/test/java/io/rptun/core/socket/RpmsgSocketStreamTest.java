@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RpmsgSocketStreamTest {
 
@@ -94,6 +96,35 @@ class RpmsgSocketStreamTest {
             }
             assertThat(rest.join()).isEqualTo(data.length - 1024);
             assertThat(got).isEqualTo(data);
+        }
+    }
+
+    /**
+     * A side about to close its link learns that the peer read everything it sent: the reader acknowledges its
+     * last bytes once it reaches the end of the writer's output, less than half a window though they are.
+     */
+    @ParameterizedTest(name = "the writer shuts its output down {0}")
+    @ValueSource(strings = {"before the reader reads", "after the reader read everything"})
+    void aWriterLearnsThatThePeerReadEverythingOnceItReadsToTheEnd(String when) {
+        try (RpmsgLoopback loop = SocketTestSupport.loopback(); Pair p = pair(loop, "ack", SocketOptions.stream())) {
+            byte[] data = bytes(100, 7); // far less than half the 1,024-byte window: no acknowledgement on its own
+            p.client().writeAll(data, WAIT);
+            assertThat(p.client().awaitAcknowledged(Duration.ofMillis(50))).as("nothing read yet").isFalse();
+            if (when.startsWith("before")) {
+                p.client().shutdownOutput();
+            }
+            byte[] got = new byte[100];
+            int at = 0;
+            while (at < got.length) {
+                at += p.server().read(got, at, got.length - at, WAIT);
+            }
+            assertThat(got).isEqualTo(data);
+            if (when.startsWith("after")) {
+                p.client().shutdownOutput();
+            }
+            assertThat(p.client().awaitAcknowledged(WAIT)).as("everything sent was read").isTrue();
+            assertThat(p.client().credit()).isEqualTo(p.client().peerWindow());
+            assertThat(p.server().read(got, 0, 1, WAIT)).isEqualTo(-1);
         }
     }
 
