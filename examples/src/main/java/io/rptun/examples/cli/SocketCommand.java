@@ -189,6 +189,9 @@ final class SocketCommand {
      * stdin to the socket on a daemon thread (its end shuts our output), the socket to stdout here; returns
      * once both directions ended (or the connection is gone).
      */
+    /** How long {@link #pipe} waits for the peer to acknowledge the last bytes before the link may close. */
+    private static final Duration ACKNOWLEDGED_WAIT = Duration.ofSeconds(2);
+
     static int pipe(RpmsgSocket socket) throws InterruptedException {
         InputStream fromUser = STDIN.get() != null ? STDIN.get() : System.in;
         OutputStream out = STDOUT.get() != null ? STDOUT.get() : System.out;
@@ -212,6 +215,9 @@ final class SocketCommand {
             up.join(Duration.ofMillis(100));
         }
         up.join(Duration.ofMillis(200));
+        // What we sent may still be in the rings: closing the link now would lose it (the peer would see its
+        // input end early). An rptun peer says when it has read everything; NuttX may not, hence the bound.
+        socket.awaitAcknowledged(ACKNOWLEDGED_WAIT);
         return ExitCodes.OK;
     }
 }
