@@ -8,9 +8,4 @@ class BusySpinCounterDoorbellContractTest extends CounterDoorbellContractTest {
     IdleStrategy idle() {
         return IdleStrategy.busySpin();
     }
-
-    @Override
-    protected boolean spinsWithoutBlocking() {
-        return true;
-    }
 }

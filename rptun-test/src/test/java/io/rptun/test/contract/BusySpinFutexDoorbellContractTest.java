@@ -8,9 +8,4 @@ class BusySpinFutexDoorbellContractTest extends FutexDoorbellContractTest {
     IdleStrategy idle() {
         return IdleStrategy.busySpin();
     }
-
-    @Override
-    protected boolean spinsWithoutBlocking() {
-        return true;
-    }
 }

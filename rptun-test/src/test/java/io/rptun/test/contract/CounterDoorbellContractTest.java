@@ -25,6 +25,12 @@ class CounterDoorbellContractTest extends DoorbellContract {
         return IdleStrategy.backoff();
     }
 
+    /** A busy-spin doorbell says so; a back-off one may block. */
+    @Override
+    protected boolean spinsWithoutBlocking() {
+        return idle().isBusySpin();
+    }
+
     @Override
     protected Doorbell open() {
         NuttxSimDriver s = NuttxSimDriver.server(NuttxSimOptions.defaults().withPath(dir.resolve("server-proxy"))

@@ -26,6 +26,12 @@ class FutexDoorbellContractTest extends DoorbellContract {
         return IdleStrategy.backoff();
     }
 
+    /** A busy-spin doorbell says so; a back-off one may block. */
+    @Override
+    protected boolean spinsWithoutBlocking() {
+        return idle().isBusySpin();
+    }
+
     @Override
     protected Doorbell open() {
         SimDriver d = SimDriver.host(SimOptions.defaults("contract").withPath(dir.resolve("bell")).withIdle(idle()), null);
