@@ -146,6 +146,12 @@ public final class FutexDoorbell implements Doorbell, PeerNotifier {
         return await(timeout, NO_POLLER);
     }
 
+    /** True with {@link IdleStrategy#busySpin()}: {@link #await(Duration, Doorbell.Poller)} then only spins. */
+    @Override
+    public boolean spinsWithoutBlocking() {
+        return idle.isBusySpin();
+    }
+
     /**
      * Waits as {@link #await(Duration)} does, for a serving loop that keeps the peer's notifications off
      * while it is awake: spinning, yielding and parking look at {@code poller}'s rings as well as at this
@@ -160,12 +166,6 @@ public final class FutexDoorbell implements Doorbell, PeerNotifier {
      * @return true if rung or work is waiting; false on timeout, after {@link #close()}, or when the thread
      *     is interrupted
      */
-    /** True with {@link IdleStrategy#busySpin()}: {@link #await(Duration, Doorbell.Poller)} then only spins. */
-    @Override
-    public boolean spinsWithoutBlocking() {
-        return idle.isBusySpin();
-    }
-
     @Override
     public boolean await(Duration timeout, Doorbell.Poller poller) {
         if (closed) {

@@ -185,13 +185,14 @@ final class SocketCommand {
         }
     }
 
-    /**
-     * stdin to the socket on a daemon thread (its end shuts our output), the socket to stdout here; returns
-     * once both directions ended (or the connection is gone).
-     */
     /** How long {@link #pipe} waits for the peer to acknowledge the last bytes before the link may close. */
     private static final Duration ACKNOWLEDGED_WAIT = Duration.ofSeconds(2);
 
+    /**
+     * stdin to the socket on a daemon thread (its end shuts our output), the socket to stdout here; returns
+     * once both directions ended (or the connection is gone) and the peer acknowledged what we sent (or
+     * {@link #ACKNOWLEDGED_WAIT} passed).
+     */
     static int pipe(RpmsgSocket socket) throws InterruptedException {
         InputStream fromUser = STDIN.get() != null ? STDIN.get() : System.in;
         OutputStream out = STDOUT.get() != null ? STDOUT.get() : System.out;

@@ -702,7 +702,7 @@ public final class RpmsgSocket implements AutoCloseable {
         int unacknowledged = st.window.consumed() - st.lastAck;
         // NuttX's rule (more than half the window read since the last acknowledgement), and one more: once the
         // peer has shut its output and everything it sent was read, say so, so that a peer waiting to know
-        // its last bytes were read ({@link #awaitAcknowledged}) need not wait for a half window that never comes.
+        // its last bytes were read (awaitAcknowledged) need not wait for a half window that never comes.
         return unacknowledged > st.window.capacity() / 2
                 || (unacknowledged != 0 && st.peerShutOutput && st.window.available() == 0);
     }
