@@ -43,6 +43,43 @@ class NuttxRpsockInteropTest {
         }
     }
 
+    /**
+     * NuttX's side writes less than half our window and shuts its output down. Our reader reads to the end and
+     * acknowledges those last bytes, which NuttX takes as it takes any DATA header: its acknowledged position
+     * catches up with what it sent.
+     */
+    @Test
+    void nuttxsWriterThatShutsItsOutputLearnsThatWeReadEverything() throws Exception {
+        try (RpmsgLoopback loop = SocketTestSupport.loopback();
+                RpmsgServerSocket listener = RpmsgServerSocket.listen(loop.host(), "rpsock", SocketOptions.stream())) {
+            NuttxRpsockModel.Conn conn = new NuttxRpsockModel.Conn(true);
+            conn.ept = loop.remote().createEndpoint(NuttxRpsockModel.nameOf("rpsock") + ":7abc", conn);
+            conn.awaitSync();
+            RpmsgSocket server = listener.accept(WAIT);
+            assertThat(server).isNotNull();
+            byte[] data = bytes(100, 3);
+            conn.sendStream(data);
+            conn.ept.send(NuttxRpsockModel.words(NuttxRpsockModel.CMD_SHUTDOWN, 2)); // SHUT_WR
+            byte[] got = new byte[data.length];
+            int at = 0;
+            while (at < got.length) {
+                at += server.read(got, at, got.length - at, WAIT);
+            }
+            assertThat(got).isEqualTo(data);
+            assertThat(server.read(got, 0, 1, WAIT)).isEqualTo(-1);
+            SocketTestSupport.awaitTrue("NuttX's acknowledged position reaches what it sent", () -> {
+                conn.lock.lock();
+                try {
+                    return conn.ackpos == conn.sendpos;
+                } finally {
+                    conn.lock.unlock();
+                }
+            });
+            assertThat(server.isConnected()).as("the acknowledgement broke nothing").isTrue();
+            server.close();
+        }
+    }
+
     @Test
     void ourStreamClientTalksToNuttxsStreamServer() throws Exception {
         try (RpmsgLoopback loop = SocketTestSupport.loopback()) {
