@@ -6,6 +6,7 @@ import io.rptun.sim.RemoteServices;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,6 +18,9 @@ import org.jspecify.annotations.Nullable;
 final class FaultService implements RemoteServices {
     static final String NAME = "rptun-test-fault";
     static final String CORRUPT_NAME = "rptun-test-corrupt";
+
+    /** How long {@link #corrupter()} waits for the remote to register this service. */
+    private static final Duration REGISTERED = Duration.ofSeconds(10);
 
     private final Semaphore stalled = new Semaphore(0);
     private final Semaphore gate = new Semaphore(0);
@@ -32,13 +36,24 @@ final class FaultService implements RemoteServices {
         });
     }
 
-    /** The remote's {@value #CORRUPT_NAME} endpoint of the current session. */
+    /**
+     * The remote's {@value #CORRUPT_NAME} endpoint of the current session, waiting up to {@link #REGISTERED} for
+     * it: the remote registers its services one after the other, so a test whose own service is already bound
+     * may get here before this one is made.
+     */
     RpmsgEndpoint corrupter() {
-        RpmsgEndpoint ep = corrupter;
-        if (ep == null || ep.isDestroyed()) {
-            throw new IllegalStateException("the remote's fault service is not up (the link was stopped or closed)");
+        long end = System.nanoTime() + REGISTERED.toNanos();
+        while (true) {
+            RpmsgEndpoint ep = corrupter;
+            if (ep != null && !ep.isDestroyed()) {
+                return ep;
+            }
+            if (System.nanoTime() - end >= 0) {
+                throw new IllegalStateException("the remote's fault service is not up within " + REGISTERED
+                        + " (the link was stopped or closed)");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        return ep;
     }
 
     /** Waits until the remote's serving thread is held in the listener. */
