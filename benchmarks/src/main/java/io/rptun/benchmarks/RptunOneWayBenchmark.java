@@ -211,7 +211,7 @@ public class RptunOneWayBenchmark {
         }
     }
 
-    private static double perPublication(long messages, long publications) {
+    static double perPublication(long messages, long publications) {
         return publications == 0 ? 0 : (double) messages / publications;
     }
 

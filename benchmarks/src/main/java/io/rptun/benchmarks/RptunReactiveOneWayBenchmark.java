@@ -134,6 +134,10 @@ public class RptunReactiveOneWayBenchmark {
             channel.dispose();
         }
         if (link != null) {
+            // How the sends went out: messages per index store (the send's batches) each way.
+            io.rptun.core.rpmsg.RpmsgStats host = link.device().stats();
+            System.out.printf("per publication: host sends %.1f%n",
+                    RptunOneWayBenchmark.perPublication(host.sent(), host.txPublications()));
             link.close();
         }
         Throwable failure = receiver.failure;

@@ -25,8 +25,14 @@ import reactor.util.context.Context;
  *
  * <p>Sends in batches: whatever the queue holds when TX buffers are free goes out through one
  * {@code RpmsgEndpoint.trySendBatch}, each element encoded in place and the batch published with one index
- * store and at most one kick. Allocates nothing per element: the subscriber itself is the core's
- * {@link RpmsgBatchWriter}, with no TX-buffer handle and no capturing lambda.
+ * store and at most one kick. Elements that a synchronous publisher ({@code Flux.range}, {@code generate},
+ * {@code fromIterable}) delivers inside this subscriber's own {@code request} call are only queued, and sent
+ * together once that call returns: otherwise each would go out alone, the publisher's emission loop calling
+ * {@code onNext} once per element. Elements delivered any other way (another thread, a later signal) are sent
+ * at once, so deferring never delays one past the {@code request} call that produced it.
+ *
+ * <p>Allocates nothing per element: the subscriber itself is the core's {@link RpmsgBatchWriter}, with no
+ * TX-buffer handle and no capturing lambda.
  *
  * <p>Signals: elements are sent on the thread that delivers them (the publisher's), or on the serving thread
  * or a releasing thread when TX buffers come free; completion and errors arrive on one of those.
@@ -73,6 +79,14 @@ final class SendMono<T> extends Mono<Void> {
         private final Queue<T> queue;
         private final AtomicBoolean waiting = new AtomicBoolean();
         private @Nullable Subscription upstream;
+        /**
+         * The thread inside {@code upstream.request} for this subscriber right now, or null. Written and read
+         * plainly: a thread only ever compares it with itself, writes only itself or null, and sees its own last
+         * write or another thread's, so it never finds itself here once its call returned. Two threads requesting
+         * at once (an asynchronous publisher's onNext draining during the first request) may overwrite each
+         * other: the cost is one batch sent element by element, never an element left unsent.
+         */
+        private @Nullable Thread requesting;
         /** The element being written into a TX buffer, not yet accepted by the core (drain loop only). */
         private @Nullable T pending;
         /** Sent since the last request upstream (drain loop only). */
@@ -105,7 +119,27 @@ final class SendMono<T> extends Mono<Void> {
             if (Operators.validate(upstream, s)) {
                 upstream = s;
                 actual.onSubscribe(this);
-                s.request(prefetch);
+                requestUpstream(s, prefetch);
+                drain(); // what a synchronous publisher delivered inside that call
+            }
+        }
+
+        /**
+         * Requests {@code n} from upstream; {@link #onNext} only queues what arrives on this thread inside the
+         * call, and the caller drains it afterwards as one batch.
+         */
+        private void requestUpstream(Subscription s, long n) {
+            Thread me = Thread.currentThread();
+            boolean nested = requesting == me;
+            requesting = me;
+            try {
+                s.request(n);
+            } finally {
+                if (!nested) {
+                    // Only ever null, never a value read earlier: a thread restoring another's would leave it
+                    // marked as requesting after it returned, and its next onNext would wait for a drain.
+                    requesting = null;
+                }
             }
         }
 
@@ -121,7 +155,9 @@ final class SendMono<T> extends Mono<Void> {
                         "the publisher sent more than requested"), item, currentContext());
                 done = true;
             }
-            drain();
+            if (requesting != Thread.currentThread()) {
+                drain();
+            }
         }
 
         @Override
@@ -232,7 +268,7 @@ final class SendMono<T> extends Mono<Void> {
                     sentSinceRequest = 0;
                     Subscription s = upstream;
                     if (s != null) {
-                        s.request(n);
+                        requestUpstream(s, n); // a synchronous publisher's elements: the next batch of this loop
                     }
                 }
             }

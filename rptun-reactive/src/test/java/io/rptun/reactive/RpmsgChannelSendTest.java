@@ -74,6 +74,49 @@ class RpmsgChannelSendTest {
     }
 
     @Test
+    void aSynchronousPublishersElementsGoOutInBatchesNotOnePublicationEach() throws Exception {
+        int total = 800;
+        int prefetch = 64;
+        RpmsgReactive wide = RpmsgReactive.create(loop.host(), ReactiveOptions.defaults().withSendPrefetch(prefetch));
+        try {
+            BlockingQueue<Integer> atRemote = new LinkedBlockingQueue<>();
+            Bound b = ReactiveTestSupport.open(wide, loop, "batched", (ep, msg) -> atRemote.add(msg.getIntLE(0)));
+            var before = loop.host().stats();
+            // Flux.range emits inside the subscriber's request call, one onNext at a time.
+            StepVerifier.create(b.channel().sendBytes(Flux.range(0, total).map(i -> ints(i))).then()).verifyComplete();
+            var after = loop.host().stats();
+            long publications = after.txPublications() - before.txPublications();
+            assertThat(after.sent() - before.sent()).isEqualTo(total);
+            // Each request brings up to 64 elements at once, published together as TX buffers allow (25 here).
+            // Sent one by one as they arrived, they took about 70 (one per element whenever the remote kept up).
+            assertThat(publications).as("publications for %d messages", total).isLessThanOrEqualTo(total / 16);
+            for (int i = 0; i < total; i++) {
+                assertThat(take(atRemote)).isEqualTo(i);
+            }
+        } finally {
+            wide.dispose();
+        }
+    }
+
+    @Test
+    void anElementEmittedLaterOnAnotherThreadIsSentAtOnceNotHeldForABatch() throws Exception {
+        BlockingQueue<Integer> atRemote = new LinkedBlockingQueue<>();
+        Bound b = ReactiveTestSupport.open(rpmsg, loop, "trickle", (ep, msg) -> atRemote.add(msg.getIntLE(0)));
+        reactor.core.publisher.Sinks.Many<byte[]> sink = reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer();
+        AtomicBoolean completed = new AtomicBoolean();
+        b.channel().sendBytes(sink.asFlux()).then().subscribe(null, e -> { }, () -> completed.set(true));
+        // Outstanding demand stays above zero the whole time: each element must still go out on its own.
+        for (int i = 0; i < 3; i++) {
+            int v = i;
+            Thread t = Thread.ofPlatform().start(() -> sink.tryEmitNext(ints(v)));
+            t.join();
+            assertThat(take(atRemote)).isEqualTo(i);
+        }
+        sink.tryEmitComplete();
+        await("the send completed", completed::get);
+    }
+
+    @Test
     void byteBuffersAndZeroCopyWritersArriveAsWritten() throws Exception {
         BlockingQueue<String> atRemote = new LinkedBlockingQueue<>();
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "payloads", (ep, msg) -> atRemote.add(msg.asString()));
