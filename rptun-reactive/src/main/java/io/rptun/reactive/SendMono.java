@@ -233,6 +233,7 @@ final class SendMono<T> extends Mono<Void> {
             }
             Throwable upstreamError = error;
             if (upstreamError != null) {
+                sendBeforeError();
                 fail(upstreamError, false);
                 return;
             }
@@ -277,6 +278,23 @@ final class SendMono<T> extends Mono<Void> {
             if (done && error == null && pending == null && queue.isEmpty()) {
                 terminated = true;
                 actual.onComplete();
+            }
+        }
+
+        /**
+         * The publisher failed: what it emitted before the error and still waits here (a synchronous publisher's
+         * last batch, queued inside the request call) goes out if TX buffers are free now, as it would have one
+         * element at a time; whatever does not fit is discarded with the error, as always. A failure of this
+         * send is not reported: the publisher's error is.
+         */
+        private void sendBeforeError() {
+            if (queue.isEmpty() || cancelled || !channel.mayTakeTx(this)) {
+                return;
+            }
+            try {
+                sendBatch();
+            } catch (RuntimeException e) {
+                // The core put the TX buffer back; fail() discards the element it held.
             }
         }
 

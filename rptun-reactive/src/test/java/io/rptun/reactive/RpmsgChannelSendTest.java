@@ -99,6 +99,26 @@ class RpmsgChannelSendTest {
     }
 
     @Test
+    void whatASynchronousPublisherEmittedBeforeItsErrorIsStillSentThenTheErrorArrives() throws Exception {
+        BlockingQueue<Integer> atRemote = new LinkedBlockingQueue<>();
+        Bound b = ReactiveTestSupport.open(rpmsg, loop, "then-fails", (ep, msg) -> atRemote.add(msg.getIntLE(0)));
+        IllegalStateException boom = new IllegalStateException("boom");
+        // Five elements and the error, all inside the first request call: queued, not yet sent, when it fails.
+        Flux<byte[]> source = Flux.<byte[], Integer>generate(() -> 0, (i, sink) -> {
+            if (i < 5) {
+                sink.next(ints(i));
+            } else {
+                sink.error(boom);
+            }
+            return i + 1;
+        });
+        StepVerifier.create(b.channel().sendBytes(source).then()).expectErrorMatches(e -> e == boom).verify(WAIT);
+        for (int i = 0; i < 5; i++) {
+            assertThat(take(atRemote)).isEqualTo(i);
+        }
+    }
+
+    @Test
     void anElementEmittedLaterOnAnotherThreadIsSentAtOnceNotHeldForABatch() throws Exception {
         BlockingQueue<Integer> atRemote = new LinkedBlockingQueue<>();
         Bound b = ReactiveTestSupport.open(rpmsg, loop, "trickle", (ep, msg) -> atRemote.add(msg.getIntLE(0)));
