@@ -76,6 +76,10 @@ else
   svg=docs/benchmarks.svg
 fi
 java -jar "$jar" 'OneWay|RptunProbe|PathCost|RoundTripCost' "${jmh_args[@]}" | tee "$out/jmh.txt"
+# The same one-way sends over larger rings (2048 entries, 1 MiB of buffers per ring instead of 128 KiB), 64 B only.
+ring_args=(-prof gc -rf json -rff "$out/jmh-rings.json" "${jmh_args[@]:6}")
+java -jar "$jar" 'RptunOneWay' -p payload=64 -p api=try-send,batch-32 -p ring=2048 "${ring_args[@]}" \
+  | tee "$out/jmh-rings.txt"
 
 java --enable-native-access=ALL-UNNAMED --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.PingPongMain "${pingpong_args[@]}" --json "$out/pingpong.json" | tee "$out/pingpong.txt"
@@ -93,6 +97,6 @@ java --enable-native-access=ALL-UNNAMED -cp "$jar" \
   io.rptun.benchmarks.harness.IdleCpuMain "${idle_args[@]}" --threads --json "$out/idle.json" | tee "$out/idle.txt"
 
 during="$(sort -n "$out/load.txt" | awk '{a[NR]=$1} END {if (NR) printf "median %s, max %s", a[int((NR+1)/2)], a[NR]}')"
-java -cp "$jar" io.rptun.benchmarks.harness.ReportMain --jmh "$out/jmh.json" --pingpong "$out/pingpong.json" \
+java -cp "$jar" io.rptun.benchmarks.harness.ReportMain --jmh "$out/jmh.json" --jmh "$out/jmh-rings.json" --pingpong "$out/pingpong.json" \
   --idle "$out/idle.json" --floods "$out/floods.json" --openamp "$out/openamp.json" --svg "$svg" --markdown "$out/table.md" \
   --load "$load before; 1-min load during the run: $during"

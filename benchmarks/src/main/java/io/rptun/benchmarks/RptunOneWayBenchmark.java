@@ -90,6 +90,15 @@ public class RptunOneWayBenchmark {
     @Param({"send", "try-send", "batch-8", "batch-32"})
     public String api = "send";
 
+    /**
+     * Descriptors and 512-byte buffers per vring: 256 (128 KiB of buffers per ring), or 2048 (1 MiB), which
+     * {@code benchmarks/run.sh} also runs. With 256 the sender refills buffers the receiver read a few
+     * microseconds earlier; docs/benchmarks.md has what a larger ring changes. Aeron's IPC term, for
+     * comparison, is 64 MiB.
+     */
+    @Param({"256"})
+    public int ring = SimLink.NUM;
+
     private boolean spinSend;
     /** Messages per batch, 0 when not batching. */
     private int batch;
@@ -166,7 +175,7 @@ public class RptunOneWayBenchmark {
             case "batch-32" -> 32;
             default -> throw new IllegalArgumentException("api=" + api + " (send, try-send, batch-8 or batch-32)");
         };
-        SimLink l = SimLink.inProcess("oneway", IdleStrategy.backoff(), idle(remoteIdle),
+        SimLink l = SimLink.inProcess("oneway", ring, IdleStrategy.backoff(), idle(remoteIdle),
                 device -> device.createEndpoint(SERVICE, sink));
         link = l;
         RpmsgEndpoint ep = l.device().createEndpoint(SERVICE, (e, msg) -> { });

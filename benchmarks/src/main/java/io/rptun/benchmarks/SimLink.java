@@ -71,7 +71,15 @@ public final class SimLink implements AutoCloseable {
     }
 
     private static SimOptions options(Path path, IdleStrategy idle) {
-        return SimOptions.defaults("unused").withPath(path).withTable(SimOptions.table(NUM, BUFFER_SIZE))
+        return options(path, idle, NUM);
+    }
+
+    /** The same with {@code num} descriptors (and buffers) per vring, in a region large enough for them. */
+    private static SimOptions options(Path path, IdleStrategy idle, int num) {
+        SimOptions defaults = SimOptions.defaults("unused");
+        // Both rings' buffers plus their rings, with slack: four times the buffers, and never less than the default.
+        long region = Math.max(defaults.regionSize(), 4L * num * BUFFER_SIZE);
+        return defaults.withPath(path).withRegionSize(region).withTable(SimOptions.table(num, BUFFER_SIZE))
                 .withIdle(idle).withAttachTimeout(READY);
     }
 
@@ -81,12 +89,18 @@ public final class SimLink implements AutoCloseable {
      */
     public static SimLink inProcess(String tag, IdleStrategy hostIdle, IdleStrategy remoteIdle,
             RemoteServices services) {
+        return inProcess(tag, NUM, hostIdle, remoteIdle, services);
+    }
+
+    /** The same with {@code num}-entry vrings (a power of two) instead of {@value #NUM}. */
+    public static SimLink inProcess(String tag, int num, IdleStrategy hostIdle, IdleStrategy remoteIdle,
+            RemoteServices services) {
         Path path = freshPath(tag);
-        SimDriver driver = SimDriver.host(options(path, hostIdle), null);
+        SimDriver driver = SimDriver.host(options(path, hostIdle, num), null);
         Rptun host = Rptun.create(driver, RptunOptions.defaults().withReadyTimeout(READY));
         SimRemote remote = null;
         try {
-            remote = SimRemote.start(options(path, remoteIdle), false, false, List.of(services));
+            remote = SimRemote.start(options(path, remoteIdle, num), false, false, List.of(services));
             RpmsgDevice device = host.start();
             return new SimLink(path, host, driver, remote, null, device);
         } catch (RuntimeException e) {
