@@ -56,6 +56,10 @@ public class RptunReactiveOneWayBenchmark {
     @Param({"busy-spin"})
     public String remoteIdle = "busy-spin";
 
+    /** Descriptors and 512-byte buffers per vring, as {@link RptunOneWayBenchmark#ring}. */
+    @Param({"256"})
+    public int ring = SimLink.NUM;
+
     private @Nullable SimLink link;
     private @Nullable RpmsgChannel channel;
     private final Receiver receiver = new Receiver();
@@ -98,7 +102,7 @@ public class RptunReactiveOneWayBenchmark {
         if (payload < Integer.BYTES || payload > SimLink.BUFFER_SIZE - 16) {
             throw new IllegalArgumentException("payload=" + payload);
         }
-        SimLink l = SimLink.inProcess("reactive", IdleStrategy.backoff(), RptunOneWayBenchmark.idle(remoteIdle),
+        SimLink l = SimLink.inProcess("reactive", ring, IdleStrategy.backoff(), RptunOneWayBenchmark.idle(remoteIdle),
                 device -> RpmsgReactive.create(device).open(SERVICE, Duration.ofSeconds(30))
                         .subscribe(ch -> ch.receive().subscribe(receiver), e -> receiver.failure = e));
         link = l;
