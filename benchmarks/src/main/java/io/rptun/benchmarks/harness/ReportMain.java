@@ -43,8 +43,9 @@ public final class ReportMain {
 
     static final String CORE = "rptun core: send, remote busy-spin";
     static final String CORE_BATCH = "rptun core: trySendBatch of 32, remote busy-spin";
-    static final String CORE_BATCH_BIG_RINGS =
-            "rptun core: trySendBatch of 32, 2048-entry rings (1 MiB of buffers each), remote busy-spin";
+    /** The row of batches over 2048-entry rings, labelled as {@link #label} labels it (one place for the text). */
+    static final String CORE_BATCH_BIG_RINGS = label("RptunOneWayBenchmark",
+            Map.of("api", "batch-32", "ring", "2048", "remoteIdle", "busy-spin"));
 
     /** What the targets need besides the one-way rows: set by {@link #main} before any table is made. */
     record TargetInputs(Map<String, double[]> costs, Floods floods) {
