@@ -56,6 +56,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code vring}: the virtio layer alone, as in {@link VringThroughputBenchmark}: a driver
  *     {@link VirtqueuePort} acquires, fills and submits × 256, the device's port receives them and submits
  *     each straight back (no notifier). {@code rptun} minus {@code vring} is what rpmsg adds.</li>
+ * <li>{@code vring-batch}: the same ports in the shape of {@code rptun-batch}, without rpmsg: the sender holds
+ *     the ring ({@link VirtqueuePort#tryHold}), takes, fills and puts {@value #BATCH} buffers and publishes them
+ *     with one index store; the device's port receives up to {@value #BATCH} at a time and gives them back with
+ *     one {@link VirtqueuePort#submitAll}. {@code rptun-batch} minus {@code vring-batch} is what rpmsg adds to a
+ *     batch, {@code vring-batch} minus {@code vring-raw} what the ports' thread safety adds.</li>
  * <li>{@code vring-raw}: the split-virtqueue protocol itself with every check of the untrusted peer and
  *     none of the port's thread safety: a {@link VirtqueueDriver} adds and publishes each buffer, the
  *     {@link VirtqueueDevice} takes and returns them all with one used-index store, the driver reaps them.
@@ -78,8 +83,11 @@ public class PathCostBenchmark {
     /** Messages per batch of {@code rptun-batch}. */
     static final int BATCH = 32;
 
-    /** The transport: {@code rptun}, {@code rptun-batch}, {@code vring}, {@code vring-raw} or {@code aeron}. */
-    @Param({"rptun", "rptun-batch", "vring", "vring-raw", "aeron"})
+    /**
+     * The transport: {@code rptun}, {@code rptun-batch}, {@code vring}, {@code vring-batch}, {@code vring-raw} or
+     * {@code aeron}.
+     */
+    @Param({"rptun", "rptun-batch", "vring", "vring-batch", "vring-raw", "aeron"})
     public String transport = "rptun";
 
     /** Payload bytes per message. */
@@ -128,7 +136,7 @@ public class PathCostBenchmark {
         switch (transport) {
             case "rptun", "rptun-batch" -> setUpRptun();
             case "aeron" -> setUpAeron();
-            case "vring" -> setUpVring();
+            case "vring", "vring-batch" -> setUpVring();
             case "vring-raw" -> setUpVringRaw();
             default -> throw new IllegalArgumentException("transport=" + transport);
         }
@@ -231,6 +239,8 @@ public class PathCostBenchmark {
             rptunBatchRound(endpoint, java.util.Objects.requireNonNull(remote));
         } else if (endpoint != null) {
             rptunRound(endpoint, java.util.Objects.requireNonNull(remote));
+        } else if (tx != null && transport.equals("vring-batch")) {
+            vringBatchRound(tx, java.util.Objects.requireNonNull(rx));
         } else if (tx != null) {
             vringRound(tx, java.util.Objects.requireNonNull(rx));
         } else if (rawDriver != null) {
@@ -291,6 +301,52 @@ public class PathCostBenchmark {
         while (received < ROUND) {
             received += r.receive(vringReceiver, ROUND);
         }
+    }
+
+    private final VringBuffer[] batchReceived = new VringBuffer[BATCH];
+    private int batchReceivedCount;
+    private final VirtqueuePort.Receiver batchReceiver = buffer -> {
+        int seq = buffer.segment().get(SEQ, 0);
+        if (seq != vringExpected) {
+            vringOutOfOrder++;
+        }
+        vringExpected = seq + 1;
+        batchReceived[batchReceivedCount++] = buffer;
+    };
+
+    private void vringBatchRound(VirtqueuePort t, VirtqueuePort r) {
+        for (int sent = 0; sent < ROUND; ) {
+            int n = 0;
+            if (t.tryHold()) {
+                try {
+                    VringBuffer b;
+                    while (n < BATCH && (b = t.takeHeld()) != null) {
+                        MemorySegment bytes = b.segment();
+                        MemorySegment.copy(pattern, 0, bytes, 0, payload);
+                        bytes.set(SEQ, 0, nextSeq++);
+                        b.length(payload);
+                        t.putHeld(b);
+                        n++;
+                    }
+                } finally {
+                    t.releaseHold();
+                }
+            }
+            if (n == 0) {
+                receiveBatch(r); // buffers still on their way back from an earlier round
+            }
+            sent += n;
+        }
+        while (vringExpected < nextSeq) {
+            receiveBatch(r);
+        }
+    }
+
+    /** Up to a batch of received buffers, given back with one publication. */
+    private void receiveBatch(VirtqueuePort r) {
+        batchReceivedCount = 0;
+        r.receive(batchReceiver, BATCH);
+        r.submitAll(batchReceived, batchReceivedCount);
     }
 
     private void rawRound(VirtqueueDriver<Integer> d, VirtqueueDevice dev) {

@@ -3,13 +3,21 @@ package io.rptun.benchmarks;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
+import io.rptun.core.memory.AddressEnvironment;
+import io.rptun.core.memory.SharedRegion;
 import io.rptun.core.rpmsg.RpmsgDevice;
 import io.rptun.core.rpmsg.RpmsgEndpoint;
+import io.rptun.core.virtio.DescriptorChain;
 import io.rptun.core.virtio.PeerNotifier;
+import io.rptun.core.virtio.VirtqueueDevice;
+import io.rptun.core.virtio.VirtqueueDriver;
+import io.rptun.core.virtio.Vring;
+import io.rptun.core.virtio.VringLayout;
 import io.rptun.sim.SimRemote;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -39,6 +47,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *     {@link SimRemote#echoListener()}, which answers from its callback, and the host's {@code process()}
  *     delivers the pong. The notifier rings nobody but is not {@link PeerNotifier#NONE}, so every publication
  *     pays the fence and the look at the peer's flag that a real doorbell costs when the peer polls.</li>
+ * <li>{@code vring-raw}: the split-ring work of the same round trip and nothing else: every check of the
+ *     untrusted peer, no thread safety, no rpmsg. Two vrings of {@value VringThroughputBenchmark#NUM} entries, the
+ *     host the driver of both as in rpmsg: the host adds a filled ping buffer to the first and publishes; the
+ *     remote takes it, takes an empty buffer the host offered on the second, copies the ping into it, returns
+ *     it with its length and publishes, then returns the ping buffer and publishes; the host reaps the pong and
+ *     offers its buffer again, publishing. Four publications, each followed by the look at the peer's flag a
+ *     doorbell needs, as {@code rptun}'s. The floor of a round trip over these rings, whatever sits above
+ *     them.</li>
  * <li>{@code aeron}: two IPC streams with exclusive publications; the ping's fragment handler offers the pong,
  *     Aeron's own Ping/Pong shape, with an embedded driver ({@link AeronIpc}).</li>
  * </ul>
@@ -52,8 +68,8 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RoundTripCostBenchmark {
     private static final int PONG_STREAM_ID = AeronIpcOneWayBenchmark.STREAM_ID + 1;
 
-    /** The transport: {@code rptun} or {@code aeron}. */
-    @Param({"rptun", "aeron"})
+    /** The transport: {@code rptun}, {@code vring-raw} or {@code aeron}. */
+    @Param({"rptun", "vring-raw", "aeron"})
     public String transport = "rptun";
 
     /** Payload bytes per message. */
@@ -81,12 +97,45 @@ public class RoundTripCostBenchmark {
     };
     private final FragmentHandler pongCounter = (buffer, offset, length, header) -> pongs++;
 
+    private static final int NUM = VringThroughputBenchmark.NUM;
+    private static final long BUFFER_SIZE = VringThroughputBenchmark.BUFFER_SIZE;
+    /** The ping ring's buffers, then the pong ring's, after both vrings. */
+    private static final long PING_BUFFERS = 0x20000;
+    private static final long PONG_BUFFERS = PING_BUFFERS + NUM * BUFFER_SIZE;
+    private static final Integer[] TOKENS = new Integer[NUM];
+
+    static {
+        for (int i = 0; i < NUM; i++) {
+            TOKENS[i] = i;
+        }
+    }
+
+    private @Nullable VirtqueueDriver<Integer> pingDriver;
+    private @Nullable VirtqueueDevice pingDevice;
+    private @Nullable VirtqueueDriver<Integer> pongDriver;
+    private @Nullable VirtqueueDevice pongDevice;
+    private MemorySegment shm = MemorySegment.NULL;
+    private final DescriptorChain pingChain = new DescriptorChain(NUM);
+    private final DescriptorChain pongChain = new DescriptorChain(NUM);
+    private int[] pingFree = new int[0];
+    private int pingFreeCount;
+    private final VirtqueueDriver.UsedHandler<Integer> pingReaped = (token, head, len) -> pingFree[pingFreeCount++] = token;
+    private long pongBytes;
+    private final VirtqueueDriver.UsedHandler<Integer> pongReaped = (token, head, len) -> {
+        pongBytes += shm.get(ValueLayout.JAVA_BYTE, PONG_BUFFERS + BUFFER_SIZE * token);
+        pongs++;
+        // The host offers the buffer again, as rpmsg's host gives back every RX buffer it has read.
+        java.util.Objects.requireNonNull(pongDriver).add(PONG_BUFFERS + BUFFER_SIZE * token, (int) BUFFER_SIZE, true,
+                token);
+    };
+
     /** Brings up the transport. */
     @Setup(Level.Trial)
     public void setUp() throws IOException, InterruptedException {
         switch (transport) {
             case "rptun" -> setUpRptun();
             case "aeron" -> setUpAeron();
+            case "vring-raw" -> setUpVringRaw();
             default -> throw new IllegalArgumentException("transport=" + transport);
         }
     }
@@ -108,6 +157,69 @@ public class RoundTripCostBenchmark {
         });
         endpoint = ep;
         message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
+    }
+
+    private void setUpVringRaw() {
+        Arena a = Arena.ofShared();
+        arena = a;
+        MemorySegment m = a.allocate(PONG_BUFFERS + NUM * BUFFER_SIZE, 4096);
+        shm = m;
+        SharedRegion region = SharedRegion.of(m, 0, AddressEnvironment.identity());
+        Vring ping = Vring.of(m, NUM, VringThroughputBenchmark.ALIGN);
+        Vring pong = Vring.of(m.asSlice(0x10000), NUM, VringThroughputBenchmark.ALIGN);
+        if (0x10000 + VringLayout.byteSize(NUM, VringThroughputBenchmark.ALIGN) > PING_BUFFERS) {
+            throw new IllegalStateException("the vrings overlap the buffers");
+        }
+        ping.clear();
+        pong.clear();
+        VirtqueueDriver<Integer> pd = new VirtqueueDriver<>("ping-tx", ping);
+        pingDriver = pd;
+        pingDevice = new VirtqueueDevice("ping-rx", ping, region);
+        VirtqueueDriver<Integer> qd = new VirtqueueDriver<>("pong-rx", pong);
+        pongDriver = qd;
+        pongDevice = new VirtqueueDevice("pong-tx", pong, region);
+        pingFree = new int[NUM];
+        for (int i = 0; i < NUM; i++) {
+            pingFree[i] = NUM - 1 - i;
+            qd.add(PONG_BUFFERS + BUFFER_SIZE * i, (int) BUFFER_SIZE, true, TOKENS[i]);
+        }
+        pingFreeCount = NUM;
+        qd.publish();
+        message = a.allocate(payload, Long.BYTES).fill((byte) 0x5a);
+    }
+
+    /** The host's ping, the remote's echo and give-back, the host's take of the pong: four publications. */
+    private void rawRoundTrip(VirtqueueDriver<Integer> pd, VirtqueueDevice pdev, VirtqueueDriver<Integer> qd,
+            VirtqueueDevice qdev) {
+        MemorySegment m = shm;
+        if (pingFreeCount == 0) {
+            pd.reap(pingReaped, NUM);
+        }
+        int ping = pingFree[--pingFreeCount];
+        long pingOffset = PING_BUFFERS + BUFFER_SIZE * ping;
+        MemorySegment.copy(message, 0, m, pingOffset, payload);
+        pd.add(pingOffset, payload, false, TOKENS[ping]);
+        pd.publish();
+        pd.kickPrepare();
+        // The remote: take the ping, echo it into a buffer the host offered, give the ping buffer back.
+        if (!pdev.take(pingChain)) {
+            throw new IllegalStateException("vring-raw: no ping");
+        }
+        if (!qdev.take(pongChain)) {
+            throw new IllegalStateException("vring-raw: no buffer to answer with");
+        }
+        int length = (int) Math.min(pingChain.length(0), pongChain.length(0));
+        MemorySegment.copy(m, pingChain.offset(0), m, pongChain.offset(0), length);
+        qdev.putUsed(pongChain.head(), length);
+        qdev.publishUsed();
+        qdev.kickPrepare();
+        pdev.putUsed(pingChain.head(), 0);
+        pdev.publishUsed();
+        pdev.kickPrepare();
+        // The host: the pong, and its buffer offered again.
+        qd.reap(pongReaped, NUM);
+        qd.publish();
+        qd.kickPrepare();
     }
 
     private void setUpAeron() throws InterruptedException {
@@ -138,7 +250,14 @@ public class RoundTripCostBenchmark {
     public long roundTrip() {
         long expected = pongs + 1;
         RpmsgEndpoint ep = endpoint;
-        if (ep != null) {
+        VirtqueueDriver<Integer> pd = pingDriver;
+        if (pd != null) {
+            rawRoundTrip(pd, java.util.Objects.requireNonNull(pingDevice), java.util.Objects.requireNonNull(pongDriver),
+                    java.util.Objects.requireNonNull(pongDevice));
+            if (pongs != expected) {
+                throw new IllegalStateException("vring-raw: " + pongs + " pongs, expected " + expected);
+            }
+        } else if (ep != null) {
             RpmsgDevice h = java.util.Objects.requireNonNull(host);
             RpmsgDevice r = java.util.Objects.requireNonNull(remote);
             ep.send(message);
@@ -164,6 +283,9 @@ public class RoundTripCostBenchmark {
     /** Closes everything. */
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
+        if (pingDriver != null && pongBytes != 0x5aL * pongs) {
+            throw new IllegalStateException("vring-raw: a pong did not carry the ping's bytes");
+        }
         try {
             if (remote != null) {
                 remote.close();

@@ -264,6 +264,8 @@ public final class ReportMain {
         costs.forEach((transport, c) -> b.append(String.format(Locale.ROOT, "| %s | %.1f | %s |%n",
                 switch (transport) {
                     case "rptun" -> "rptun core (echo answered from the callback; publications pay the doorbell's fence)";
+                    case "vring-raw" -> "split-ring work of the round trip alone (two rings, checks, the fences; no thread"
+                            + " safety, no rpmsg)";
                     case "aeron" -> "Aeron IPC (two exclusive publications, the echo offered from the fragment handler)";
                     default -> transport;
                 }, c, aeron == null ? "" : ratio(c / aeron))));
@@ -433,6 +435,7 @@ public final class ReportMain {
                     case "rptun" -> "rptun core (bare devices, no doorbell)";
                     case "rptun-batch" -> "rptun core, trySendBatch of 32 (bare devices, no doorbell)";
                     case "vring" -> "virtio layer alone (VirtqueuePort)";
+                    case "vring-batch" -> "virtio layer alone (VirtqueuePort), batches of 32";
                     case "vring-raw" -> "split-ring protocol alone (driver + device, checks, no thread safety)";
                     case "aeron" -> "Aeron IPC (exclusive publication)";
                     default -> transport;
@@ -597,6 +600,7 @@ public final class ReportMain {
                 case "rptun" -> "rptun core (bare devices)";
                 case "rptun-batch" -> "rptun core, batches of 32";
                 case "vring" -> "virtio layer alone";
+                case "vring-batch" -> "virtio layer alone, batches of 32";
                 case "vring-raw" -> "split-ring protocol alone";
                 case "aeron" -> "Aeron IPC";
                 default -> transport;
