@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -45,16 +46,20 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--busy-spin", description = "both sides busy-spin instead of sleeping in the futex")
     boolean busySpin;
 
+    @Mixin
+    RingOptions rings = new RingOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (messages < 0 || pings < 0 || length < 4) {
             throw new IllegalArgumentException("need --messages >= 0, --pings >= 0, --length >= 4");
         }
+        rings.regionNeeded(); // checks --vring-num and --buffer-size before anything starts
         out.println("demo: booting a remote JVM over /dev/shm ...");
         out.flush();
         long t0 = System.nanoTime();
-        try (LocalLink link = LocalLink.start("demo", busySpin)) {
+        try (LocalLink link = LocalLink.start("demo", busySpin, rings)) {
             out.printf("demo: remote pid %d is up over %s after %d ms%n", link.remotePid(), link.file(),
                     (System.nanoTime() - t0) / 1_000_000);
             RpmsgReactive rpmsg = RpmsgReactive.create(link.device());

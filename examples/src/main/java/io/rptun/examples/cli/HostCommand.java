@@ -27,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,8 +49,12 @@ final class HostCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "the shared file to create, e.g. /dev/shm/my-link")
     @Nullable Path file;
 
-    @Option(names = "--region-size", defaultValue = "1048576", description = "bytes behind the sim header (default ${DEFAULT-VALUE})")
-    long regionSize;
+    @Option(names = "--region-size", paramLabel = "BYTES",
+            description = "bytes behind the sim header (default 1048576, or what --vring-num and --buffer-size need)")
+    @Nullable Long regionSize;
+
+    @Mixin
+    RingOptions rings = new RingOptions();
 
     @Option(names = "--busy-spin", description = "never sleep in the futex (lowest latency, burns a core)")
     boolean busySpin;
@@ -88,6 +93,10 @@ final class HostCommand implements Callable<Integer> {
         if (openAmp && nuttx) {
             throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
         }
+        if ((openAmp || nuttx) && (rings.given() || regionSize != null)) {
+            throw new IllegalArgumentException("--vring-num, --buffer-size and --region-size are for a link to another"
+                    + " rptun: " + (openAmp ? "OpenAMP's demo" : "NuttX's simulator") + " lays out its own");
+        }
         if (openAmp) {
             driver = OpenAmpLinuxDriver.host(shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH), socket,
                     Duration.ofMillis(waitMs));
@@ -105,10 +114,12 @@ final class HostCommand implements Callable<Integer> {
             if (file == null) {
                 throw new IllegalArgumentException("FILE is required (or --openamp-linux)");
             }
-            driver = SimDriver.host(SimOptions.defaults("host").withPath(file).withRegionSize(regionSize)
-                    .withIdle(busySpin ? IdleStrategy.busySpin() : IdleStrategy.backoff()), null);
-            out.println("host: " + file + " laid out; waiting up to " + waitMs + " ms for a remote (rptun remote "
-                    + file + " --echo)");
+            SimOptions o = rings.apply(SimOptions.defaults("host").withPath(file), regionSize)
+                    .withIdle(busySpin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
+            driver = SimDriver.host(o, null);
+            out.println("host: " + file + " laid out (vrings of " + rings.num() + " entries, " + rings.bufferSize()
+                    + "-byte buffers, a region of " + o.regionSize() + " bytes); waiting up to " + waitMs
+                    + " ms for a remote (rptun remote " + file + " --echo)");
             out.flush();
         }
         CountDownLatch over = new CountDownLatch(1);

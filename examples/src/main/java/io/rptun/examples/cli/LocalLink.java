@@ -26,14 +26,14 @@ final class LocalLink implements AutoCloseable {
     private final Thread onCtrlC;
     private final RpmsgDevice device;
 
-    private LocalLink(String name, boolean busySpin) {
+    private LocalLink(String name, boolean busySpin, RingOptions rings) {
         this.file = SimFile.shmPath("rptun-" + name + "-" + ProcessHandle.current().pid());
         List<String> args = new ArrayList<>(List.of("--echo", "--sink"));
         if (busySpin) {
             args.add("--busy-spin");
         }
         this.launcher = ChildJvmLauncher.of(args, ProcessBuilder.Redirect.DISCARD);
-        SimOptions options = SimOptions.defaults(name).withPath(file)
+        SimOptions options = rings.apply(SimOptions.defaults(name).withPath(file), null)
                 .withIdle(busySpin ? IdleStrategy.busySpin() : IdleStrategy.backoff());
         this.host = Rptun.create(SimDriver.host(options, launcher), RptunOptions.defaults()
                 .withReadyTimeout(Duration.ofSeconds(30)));
@@ -47,9 +47,14 @@ final class LocalLink implements AutoCloseable {
         }
     }
 
-    /** Lays out the file and boots the remote JVM; returns once both sides are up. */
-    static LocalLink start(String name, boolean busySpin) {
-        return new LocalLink(name, busySpin);
+    /**
+     * Lays out the file with {@code rings} and boots the remote JVM; returns once both sides are up.
+     *
+     * @throws IllegalArgumentException if a ring option is out of range (before anything is created)
+     */
+    static LocalLink start(String name, boolean busySpin, RingOptions rings) {
+        rings.regionNeeded(); // checks both values first
+        return new LocalLink(name, busySpin, rings);
     }
 
     Rptun host() {

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,6 +79,9 @@ final class PingCommand implements Callable<Integer> {
     @Option(names = "--busy-spin", description = "both sides busy-spin instead of sleeping in the futex (lowest latency, a core each)")
     boolean busySpin;
 
+    @Mixin
+    RingOptions rings = new RingOptions();
+
     @Option(names = "--wait-ms", defaultValue = "10000",
             description = "with --openamp-linux or --nuttx-sim: how long to wait for the peer (default ${DEFAULT-VALUE})")
     long waitMs;
@@ -114,6 +118,10 @@ final class PingCommand implements Callable<Integer> {
         if (openAmp && nuttx) {
             throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
         }
+        if ((openAmp || nuttx) && rings.given()) {
+            throw new IllegalArgumentException("--vring-num and --buffer-size are for the simulated remote: "
+                    + (openAmp ? "OpenAMP's demo" : "NuttX's simulator") + " lays out its own rings");
+        }
         if (openAmp) {
             Path file = shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH);
             OpenAmpLinuxDriver driver = OpenAmpLinuxDriver.host(file, socket, Duration.ofMillis(waitMs));
@@ -135,7 +143,7 @@ final class PingCommand implements Callable<Integer> {
                 return nuttxPing(out, device);
             }
         }
-        try (LocalLink link = LocalLink.start("ping", busySpin)) {
+        try (LocalLink link = LocalLink.start("ping", busySpin, rings)) {
             out.println("ping: simulated remote (pid " + link.remotePid() + ") over " + link.file()
                     + (busySpin ? ", busy-spin" : ", futex doorbells"));
             return nuttxPing(out, link.device());

@@ -64,6 +64,7 @@ class ReadmeCommandsTest {
             out[i] = switch (a) {
                 case "FILE", "P" -> "/dev/shm/x";
                 case "N", "MS", "TIMES", "LENGTH", "MESSAGES", "MESSAGES]" -> "5";
+                case "BYTES" -> "512";
                 case "SERVICE" -> "rptun-echo";
                 case "NAME" -> "core-echo";
                 default -> a;
