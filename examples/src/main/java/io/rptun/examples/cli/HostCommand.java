@@ -93,9 +93,8 @@ final class HostCommand implements Callable<Integer> {
         if (openAmp && nuttx) {
             throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
         }
-        if ((openAmp || nuttx) && (rings.given() || regionSize != null)) {
-            throw new IllegalArgumentException("--vring-num, --buffer-size and --region-size are for a link to another"
-                    + " rptun: " + (openAmp ? "OpenAMP's demo" : "NuttX's simulator") + " lays out its own");
+        if (openAmp || nuttx) {
+            rings.refuseAgainst(openAmp ? "OpenAMP's demo" : "NuttX's simulator", regionSize != null);
         }
         if (openAmp) {
             driver = OpenAmpLinuxDriver.host(shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH), socket,

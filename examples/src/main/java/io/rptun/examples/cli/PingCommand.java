@@ -118,9 +118,8 @@ final class PingCommand implements Callable<Integer> {
         if (openAmp && nuttx) {
             throw new IllegalArgumentException("--openamp-linux and --nuttx-sim exclude each other");
         }
-        if ((openAmp || nuttx) && rings.given()) {
-            throw new IllegalArgumentException("--vring-num and --buffer-size are for the simulated remote: "
-                    + (openAmp ? "OpenAMP's demo" : "NuttX's simulator") + " lays out its own rings");
+        if (openAmp || nuttx) {
+            rings.refuseAgainst(openAmp ? "OpenAMP's demo" : "NuttX's simulator", false);
         }
         if (openAmp) {
             Path file = shm != null ? shm : Path.of(OpenAmpLinuxProfile.SHM_PATH);

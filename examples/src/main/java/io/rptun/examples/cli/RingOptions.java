@@ -43,6 +43,20 @@ final class RingOptions {
         return num != null || bufferSize != null;
     }
 
+    /**
+     * For a link whose peer lays out its own rings (OpenAMP's demo, NuttX's simulator): refuses the options, and
+     * {@code --region-size} when the command has it and it was given.
+     *
+     * @throws IllegalArgumentException if any of them was given
+     */
+    void refuseAgainst(String peer, boolean regionSizeGiven) {
+        if (given() || regionSizeGiven) {
+            throw new IllegalArgumentException((regionSizeGiven ? "--vring-num, --buffer-size and --region-size are"
+                    : "--vring-num and --buffer-size are") + " for a link between two rptun sides: " + peer
+                    + " lays out its own rings");
+        }
+    }
+
     /** The entries per vring, checked. */
     int num() {
         int n = num == null ? DEFAULT_NUM : num;
