@@ -77,8 +77,7 @@ public final class SimLink implements AutoCloseable {
     /** The same with {@code num} descriptors (and buffers) per vring, in a region large enough for them. */
     private static SimOptions options(Path path, IdleStrategy idle, int num) {
         SimOptions defaults = SimOptions.defaults("unused");
-        // Both rings' buffers plus their rings, with slack: four times the buffers, and never less than the default.
-        long region = Math.max(defaults.regionSize(), 4L * num * BUFFER_SIZE);
+        long region = Math.max(defaults.regionSize(), SimOptions.regionFor(num, BUFFER_SIZE));
         return defaults.withPath(path).withRegionSize(region).withTable(SimOptions.table(num, BUFFER_SIZE))
                 .withIdle(idle).withAttachTimeout(READY);
     }

@@ -1,8 +1,10 @@
 package io.rptun.sim;
 
+import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.rpmsg.RpmsgAddresses;
 import io.rptun.core.rsc.RptunRsc;
 import io.rptun.core.rsc.RptunRscLayout.Generation;
+import io.rptun.core.virtio.VringLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -26,6 +28,12 @@ public record SimOptions(Path path, long regionSize, RptunRsc table, boolean del
         Duration liveness, Duration attachTimeout, String hostName, String remoteName) {
     /** 1 MiB region: room for 64-entry rings of 512-byte buffers both ways with slack. */
     public static final long DEFAULT_REGION_SIZE = 1 << 20;
+    /** Entries per vring in {@link #defaults}. */
+    public static final int DEFAULT_VRING_NUM = 64;
+    /** Bytes per rpmsg buffer (both directions) in {@link #defaults}. */
+    public static final int DEFAULT_BUFFER_SIZE = 512;
+    /** Room for the resource table and the heap's rounding, besides the rings and their buffers. */
+    private static final long TABLE_SLACK = 0x10000;
 
     public SimOptions {
         Objects.requireNonNull(path, "path");
@@ -48,8 +56,19 @@ public record SimOptions(Path path, long regionSize, RptunRsc table, boolean del
      * "remote", the file deleted on close.
      */
     public static SimOptions defaults(String name) {
-        return new SimOptions(SimFile.shmPath(name), DEFAULT_REGION_SIZE, table(64, 512), true, IdleStrategy.backoff(),
+        return new SimOptions(SimFile.shmPath(name), DEFAULT_REGION_SIZE, table(DEFAULT_VRING_NUM, DEFAULT_BUFFER_SIZE),
+                true, IdleStrategy.backoff(),
                 Duration.ofSeconds(1), Duration.ofSeconds(10), "host", "remote");
+    }
+
+    /**
+     * The smallest region that {@link #table table(num, bufferSize)} fits: both vrings at page alignment, a
+     * buffer per entry in each direction (granule-rounded, as the heap hands them out), and room for the table.
+     * {@link #withRegionSize} is not raised by itself: a caller with larger rings asks for at least this.
+     */
+    public static long regionFor(int num, int bufferSize) {
+        long rings = 2 * WireLayouts.alignUp(VringLayout.byteSize(num, 0x1000), 0x1000);
+        return WireLayouts.alignUp(TABLE_SLACK + rings + 2L * num * WireLayouts.alignUp(bufferSize, 64), 0x1000);
     }
 
     /** NuttX's current table with {@code num} descriptors per vring and {@code bufferSize}-byte buffers. */

@@ -55,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
         if (messages < 0 || pings < 0 || length < 4) {
             throw new IllegalArgumentException("need --messages >= 0, --pings >= 0, --length >= 4");
         }
-        rings.regionNeeded(); // checks --vring-num and --buffer-size before anything starts
+        rings.check(); // --vring-num and --buffer-size, before the first line and anything started
         out.println("demo: booting a remote JVM over /dev/shm ...");
         out.flush();
         long t0 = System.nanoTime();

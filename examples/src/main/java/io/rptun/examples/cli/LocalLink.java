@@ -53,8 +53,7 @@ final class LocalLink implements AutoCloseable {
      * @throws IllegalArgumentException if a ring option is out of range (before anything is created)
      */
     static LocalLink start(String name, boolean busySpin, RingOptions rings) {
-        rings.regionNeeded(); // checks both values first
-        return new LocalLink(name, busySpin, rings);
+        return new LocalLink(name, busySpin, rings); // rings.apply() checks them before the file is made
     }
 
     Rptun host() {

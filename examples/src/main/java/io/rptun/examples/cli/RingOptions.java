@@ -1,8 +1,6 @@
 package io.rptun.examples.cli;
 
-import io.rptun.core.memory.WireLayouts;
 import io.rptun.core.rpmsg.RpmsgHeaderLayout;
-import io.rptun.core.virtio.VringLayout;
 import io.rptun.sim.SimOptions;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
@@ -16,17 +14,15 @@ import picocli.CommandLine.Option;
  */
 final class RingOptions {
     /** Entries per vring when {@code --vring-num} is not given: {@link SimOptions#defaults}'. */
-    static final int DEFAULT_NUM = 64;
-    /** Bytes per buffer when {@code --buffer-size} is not given. */
-    static final int DEFAULT_BUFFER_SIZE = 512;
+    static final int DEFAULT_NUM = SimOptions.DEFAULT_VRING_NUM;
+    /** Bytes per buffer when {@code --buffer-size} is not given: {@link SimOptions#defaults}'. */
+    static final int DEFAULT_BUFFER_SIZE = SimOptions.DEFAULT_BUFFER_SIZE;
     /** The largest ring virtio allows (its indices are 16-bit, and num must divide 2^16). */
     static final int MAX_NUM = 32768;
     /** The smallest buffer: the 16-byte header and a 40-byte name-service message, to a cache line. */
     static final int MIN_BUFFER_SIZE = 64;
     /** The largest buffer: rpmsg's 16-bit {@code hdr.len} bounds the payload. */
     static final int MAX_BUFFER_SIZE = 0xFFFF + RpmsgHeaderLayout.SIZE;
-    /** Room for the resource table and the heap's rounding, besides the rings and their buffers. */
-    private static final long SLACK = 0x10000;
 
     @Option(names = "--vring-num", paramLabel = "N",
             description = "entries per vring, a power of two from 2 to 32768 (default " + DEFAULT_NUM + "; larger rings"
@@ -77,14 +73,15 @@ final class RingOptions {
         return b;
     }
 
-    /**
-     * The smallest region these rings fit: both vrings with their alignment, a buffer per entry in each direction,
-     * and room for the table.
-     */
+    /** Checks both values ({@link #num()}, {@link #bufferSize()}), for a command that prints before it lays out. */
+    void check() {
+        num();
+        bufferSize();
+    }
+
+    /** The smallest region these rings fit ({@link SimOptions#regionFor}). */
     long regionNeeded() {
-        int n = num();
-        long rings = 2 * WireLayouts.alignUp(VringLayout.byteSize(n, 0x1000), 0x1000);
-        return WireLayouts.alignUp(SLACK + rings + 2L * n * WireLayouts.alignUp(bufferSize(), 64), 0x1000);
+        return SimOptions.regionFor(num(), bufferSize());
     }
 
     /**
